@@ -1,0 +1,65 @@
+/*
+ * host.h - the Lua state agentflow runs workflows in.
+ *
+ * One lua_State per process. It has the standard libraries; cjson,
+ * cjson.safe and agentflow.core preloaded; the global `af`; and module
+ * search in this order:
+ *   1. package.preload
+ *   2. Lua files on $AGENTFLOW_LUA_PATH, then in <state dir>/lua/
+ *      (so a project can override any module, the pattern heuristics above
+ *      all, without rebuilding)
+ *   3. the Lua library embedded in the program (lua/ at build time)
+ *   4. package.path and package.cpath, as in the standalone lua
+ */
+#ifndef AF_HOST_H
+#define AF_HOST_H
+
+#include <lua.h>
+
+/*
+ * A new state for a workflow at `script_path` (NULL for -e chunks and the
+ * REPL: the current directory decides the project). Returns NULL when memory
+ * or the embedded library fails; the reason has been printed to stderr.
+ */
+lua_State *af_host_new(const char *script_path);
+
+void af_host_close(lua_State *L);
+
+/*
+ * Call the function below `nargs` arguments on the stack, with a traceback
+ * handler, and with SIGINT interrupting the call (the call then fails with
+ * "interrupted"). Returns a Lua status; on error the message (with its
+ * traceback) is left on the stack in place of the function.
+ */
+int af_host_pcall(lua_State *L, int nargs, int nresults);
+
+/* Whether the last af_host_pcall was stopped by SIGINT. */
+int af_host_interrupted(void);
+
+/*
+ * Print the message at the top of the stack as "agentflow: MESSAGE" on
+ * stderr and pop it. Non-string errors are shown with their __tostring or
+ * their type.
+ */
+void af_host_report(lua_State *L);
+
+/*
+ * The exit code for a finished call: 0 for LUA_OK, 130 when interrupted,
+ * 70 for memory and handler errors, 65 for any other error.
+ */
+int af_host_exit_code(int status);
+
+/*
+ * Run a workflow script: arg[0] = argv[0] = the script, arg[1..] and the
+ * chunk's `...` = the rest. `progname` is arg[-1]. Prints any error and
+ * returns the exit code (66 when the script cannot be read).
+ */
+int af_host_run_script(lua_State *L, const char *progname, int argc, char **argv);
+
+/* Run a chunk of Lua source named `name` (as with -e). Returns an exit code. */
+int af_host_run_chunk(lua_State *L, const char *chunk, const char *name);
+
+/* The script path given to af_host_new, or NULL. Borrowed. */
+const char *af_host_script_path(lua_State *L);
+
+#endif

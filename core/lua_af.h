@@ -1,0 +1,12 @@
+/*
+ * lua_af.h - agentflow.core: the C functions behind the `af` Lua library.
+ * Preloaded by the host; lua/agentflow/init.lua builds `af` on top of it.
+ */
+#ifndef AF_LUA_AF_H
+#define AF_LUA_AF_H
+
+#include <lua.h>
+
+int luaopen_agentflow_core(lua_State *L);
+
+#endif

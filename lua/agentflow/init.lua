@@ -1,0 +1,39 @@
+--- agentflow: the Lua API that workflows use as the global `af`.
+-- The contract is in DESIGN.md ("Lua API"). This file stays small because
+-- it is parsed at every start; the rest of the library is loaded on first
+-- use through `lazy` below.
+local core = require "agentflow.core"
+
+local M = {
+  version = core.version,
+}
+
+--- The project's state directory (`.agentflow/` at the git work tree root of
+-- the script, else of the current directory; `AGENTFLOW_HOME` overrides).
+-- With `create`, it is created with mode 0700 first.
+-- @return path, or nil and a message when it cannot be created
+function M.state_dir(create)
+  return core.state_dir(create)
+end
+
+--- The path of the running workflow script, or nil (REPL, -e).
+function M.script_path()
+  return core.script_path()
+end
+
+-- Fields that live in other modules: af.NAME loads the module on first use.
+local lazy = {
+  inspect = { "agentflow._pretty", "format" },
+}
+
+return setmetatable(M, {
+  __index = function(t, key)
+    local where = lazy[key]
+    if not where then
+      return nil
+    end
+    local value = require(where[1])[where[2]]
+    rawset(t, key, value)
+    return value
+  end,
+})
