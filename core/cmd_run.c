@@ -25,7 +25,7 @@ static int cmd_run(int argc, char **argv)
 	int c;
 
 	optind = 0;
-	while ((c = af_cli_getopt(&af_command_run, argc, argv, "+:", longopts)) != -1)
+	while ((c = af_cli_getopt(&af_command_run, argc, argv, ":", longopts)) != -1)
 		if (c == AF_CLI_BAD_OPTION)
 			return AF_EXIT_USAGE;
 	if (optind >= argc)

@@ -31,8 +31,14 @@ local function quote(s)
   return (string.format("%q", s):gsub("\\\n", "\\n"))
 end
 
+local KEYWORDS = {}
+for word in ([[and break do else elseif end false for function goto if in
+    local nil not or repeat return then true until while]]):gmatch("%a+") do
+  KEYWORDS[word] = true
+end
+
 local function key_text(k, fmt)
-  if type(k) == "string" and k:match("^[%a_][%w_]*$") then
+  if type(k) == "string" and k:match("^[%a_][%w_]*$") and not KEYWORDS[k] then
     return k
   end
   return "[" .. fmt(k) .. "]"
