@@ -23,7 +23,7 @@ static const af_command *const commands[] = {
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static const char top_usage[] =
-	"usage: agentflow SCRIPT.lua [ARGS]     run a workflow\n"
+	"usage: agentflow SCRIPT.lua [ARGS]     run a workflow (- reads it from stdin)\n"
 	"       agentflow COMMAND [OPTIONS]     see the commands below\n"
 	"       agentflow [-e CHUNK]... [-i] [SCRIPT.lua [ARGS]]\n"
 	"\n"

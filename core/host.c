@@ -283,17 +283,19 @@ static void set_arg_table(lua_State *L, const char *progname, int argc, char **a
 
 int af_host_run_script(lua_State *L, const char *progname, int argc, char **argv)
 {
-	FILE *f = fopen(argv[0], "r");
+	int from_stdin = strcmp(argv[0], "-") == 0;
+	FILE *f = from_stdin ? NULL : fopen(argv[0], "r");
 	int status;
 
-	if (!f) {
+	if (!from_stdin && !f) {
 		af_error_errno(AF_EIO, "cannot open %s", argv[0]);
 		fprintf(stderr, "agentflow: %s\n", af_error_last());
 		return AF_EXIT_NOINPUT;
 	}
-	fclose(f);
+	if (f)
+		fclose(f);
 	set_arg_table(L, progname, argc, argv);
-	status = luaL_loadfilex(L, argv[0], "t");
+	status = luaL_loadfilex(L, from_stdin ? NULL : argv[0], "t");
 	if (status == LUA_ERRFILE) {
 		af_host_report(L);
 		return AF_EXIT_NOINPUT;

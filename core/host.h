@@ -50,8 +50,8 @@ void af_host_report(lua_State *L);
 int af_host_exit_code(int status);
 
 /*
- * Run a workflow script: arg[0] = argv[0] = the script, arg[1..] and the
- * chunk's `...` = the rest. `progname` is arg[-1]. Prints any error and
+ * Run a workflow script: arg[0] = argv[0] = the script ("-" reads it from
+ * standard input), arg[1..] and the chunk's `...` = the rest. `progname` is arg[-1]. Prints any error and
  * returns the exit code (66 when the script cannot be read).
  */
 int af_host_run_script(lua_State *L, const char *progname, int argc, char **argv);

@@ -23,7 +23,7 @@ while [ $# -gt 0 ]; do
 	--test) packages+=("${test_packages[@]}") ;;
 	--sanitize)
 		build_dir=${2:?--sanitize needs a build directory}
-		cmake_flags=(-DCMAKE_BUILD_TYPE=Debug -DAF_SANITIZE=ON -DAF_BUILD_BENCH=OFF)
+		cmake_flags=(-DCMAKE_BUILD_TYPE=Debug -DAF_SANITIZE=ON)
 		shift ;;
 	-h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "setup.sh: unknown option '$1' (see --help)" >&2; exit 64 ;;

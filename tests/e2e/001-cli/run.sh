@@ -81,6 +81,9 @@ expect_eq "arguments fill arg and ..." "$(printf '2\targs.lua\tone\ttwo words\t2
 run "$AGENTFLOW" run args.lua -- one --two
 expect_eq "run passes what follows -- to the script" "$(printf '2\targs.lua\tone\t--two\t2\tone\t--two')" "$OUT"
 
+run_in 'print(arg[0], ...)' "$AGENTFLOW" - a b
+expect_eq "- reads the script from stdin" "$(printf -- '-\ta\tb')" "$OUT"
+
 printf 'os.exit(7)\n' > seven.lua
 run "$AGENTFLOW" seven.lua
 expect_rc "os.exit sets the exit code" 7
