@@ -54,4 +54,5 @@ fi
 if [ ! -f "$build_dir/CMakeCache.txt" ]; then
 	cmake -S . -B "$build_dir" -G Ninja "${cmake_flags[@]}" >/dev/null
 fi
-cmake --build "$build_dir" -- --quiet
+# ninja --quiet still says "no work to do"; a no-op build says nothing.
+cmake --build "$build_dir" -- --quiet | { grep -v '^ninja: no work to do\.$' || true; }
