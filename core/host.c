@@ -2,13 +2,13 @@
 #include "host.h"
 #include "af.h"
 #include "embed.h"
+#include "scheduler.h"
 #include "lua_af.h"
 #include "state.h"
 
 #include <lauxlib.h>
 #include <lua-cjson.h>
 #include <lualib.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,94 +178,55 @@ const char *af_host_script_path(lua_State *L)
 	return p;
 }
 
-/* ---- calls, interrupts and errors ---------------------------------------- */
-
-/*
- * SIGINT during a call sets a hook that raises an error at the next VM
- * instruction; lua_sethook is the one Lua call safe in a signal handler.
- */
-static lua_State *volatile running;
-static volatile sig_atomic_t interrupted;
-
-static void stop_hook(lua_State *L, lua_Debug *ar)
-{
-	(void)ar;
-	lua_sethook(L, NULL, 0, 0);
-	luaL_error(L, "interrupted");
-}
-
-static void on_sigint(int sig)
-{
-	int mask = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
-
-	signal(sig, SIG_DFL); /* a second Ctrl-C ends the process */
-	interrupted = 1;
-	if (running)
-		lua_sethook(running, stop_hook, mask, 1);
-}
-
-static int traceback_handler(lua_State *L)
-{
-	const char *msg = lua_tostring(L, 1);
-
-	if (!msg) {
-		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
-			return 1;
-		msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-	}
-	luaL_traceback(L, L, msg, 1);
-	return 1;
-}
+/* ---- calls and errors ------------------------------------------------------ */
 
 int af_host_pcall(lua_State *L, int nargs, int nresults)
 {
-	int base = lua_gettop(L) - nargs;
-	int status;
-
-	lua_pushcfunction(L, traceback_handler);
-	lua_insert(L, base);
-	interrupted = 0;
-	running = L;
-	signal(SIGINT, on_sigint);
-	status = lua_pcall(L, nargs, nresults, base);
-	signal(SIGINT, SIG_DFL);
-	running = NULL;
-	lua_remove(L, base);
-	return status;
+	return af_sched_run(L, nargs, nresults);
 }
 
 int af_host_interrupted(void)
 {
-	return interrupted;
+	return af_sched_interrupted();
 }
 
 void af_host_report(lua_State *L)
 {
-	const char *msg = lua_tostring(L, -1);
-
-	if (!msg)
-		msg = luaL_typename(L, -1);
-	fprintf(stderr, "agentflow: %s\n", msg);
+	/* An interrupt surfaces as the cancel error of whatever was waiting. */
+	if (af_sched_interrupted())
+		lua_pushliteral(L, "interrupted");
+	else
+		luaL_tolstring(L, -1, NULL); /* honours __tostring */
+	fprintf(stderr, "agentflow: %s\n", lua_tostring(L, -1));
 	fflush(stderr);
-	lua_pop(L, 1);
+	lua_pop(L, 2);
 }
 
-int af_host_exit_code(int status)
+int af_host_exit_code(lua_State *L, int status)
 {
+	int code = AF_EXIT_DATAERR;
+
 	if (status == LUA_OK)
 		return AF_EXIT_OK;
-	if (interrupted)
+	if (af_sched_interrupted())
 		return AF_EXIT_INTERRUPTED;
 	if (status == LUA_ERRMEM || status == LUA_ERRERR)
 		return AF_EXIT_SOFTWARE;
-	return AF_EXIT_DATAERR;
+	if (lua_type(L, -1) == LUA_TTABLE) {
+		if (lua_getfield(L, -1, "exit_code") == LUA_TNUMBER)
+			code = (int)lua_tointeger(L, -1);
+		lua_pop(L, 1);
+	}
+	return code;
 }
 
 static int finish(lua_State *L, int status)
 {
+	int code = af_host_exit_code(L, status);
+
 	if (status != LUA_OK)
 		af_host_report(L);
-	return af_host_exit_code(status);
+	return code;
 }
 
 /* arg = {[-1] = progname, [0] = script, [1..] = arguments}, as lua.c makes it */

@@ -26,28 +26,28 @@ lua_State *af_host_new(const char *script_path);
 void af_host_close(lua_State *L);
 
 /*
- * Call the function below `nargs` arguments on the stack, with a traceback
- * handler, and with SIGINT interrupting the call (the call then fails with
- * "interrupted"). Returns a Lua status; on error the message (with its
- * traceback) is left on the stack in place of the function.
+ * Call the function below `nargs` arguments on the stack as the root task of
+ * the scheduler (scheduler.h), so it may wait on processes and timers and start
+ * branches; SIGINT interrupts it. Returns a Lua status; on error the error
+ * value (a string error with its traceback) replaces the function.
  */
 int af_host_pcall(lua_State *L, int nargs, int nresults);
 
-/* Whether the last af_host_pcall was stopped by SIGINT. */
+/* Whether the last af_host_pcall was stopped by SIGINT or SIGTERM. */
 int af_host_interrupted(void);
 
 /*
- * Print the message at the top of the stack as "agentflow: MESSAGE" on
- * stderr and pop it. Non-string errors are shown with their __tostring or
- * their type.
+ * Print the value at the top of the stack as "agentflow: MESSAGE" on stderr
+ * and pop it. Non-string errors are shown with their __tostring or type.
  */
 void af_host_report(lua_State *L);
 
 /*
- * The exit code for a finished call: 0 for LUA_OK, 130 when interrupted,
- * 70 for memory and handler errors, 65 for any other error.
+ * The exit code for a finished call whose error value (if any) is at the
+ * top of the stack: 0 for LUA_OK, 130 when interrupted, 70 for memory and
+ * handler errors, an error table's integer `exit_code` field, else 65.
  */
-int af_host_exit_code(int status);
+int af_host_exit_code(lua_State *L, int status);
 
 /*
  * Run a workflow script: arg[0] = argv[0] = the script ("-" reads it from

@@ -2,6 +2,7 @@
 #include "lua_af.h"
 #include "af.h"
 #include "host.h"
+#include "scheduler.h"
 #include "state.h"
 
 #include <lauxlib.h>
@@ -43,6 +44,7 @@ static const luaL_Reg core_functions[] = {
 int luaopen_agentflow_core(lua_State *L)
 {
 	luaL_newlib(L, core_functions);
+	af_sched_open(L);
 	lua_pushliteral(L, AF_VERSION);
 	lua_setfield(L, -2, "version");
 	return 1;
