@@ -190,16 +190,32 @@ int af_host_interrupted(void)
 	return af_sched_interrupted();
 }
 
+/* Push the text of the error value at the top of the stack. */
+static void push_message(lua_State *L)
+{
+	int type = lua_type(L, -1);
+
+	if (af_sched_interrupted()) /* surfaces as the cancel error of whatever waited */
+		lua_pushliteral(L, "interrupted");
+	else if (type == LUA_TSTRING || type == LUA_TNUMBER)
+		lua_pushvalue(L, -1);
+	else if (luaL_callmeta(L, -1, "__tostring")) {
+		if (lua_type(L, -1) != LUA_TSTRING) {
+			lua_pop(L, 1);
+			lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, -1));
+		}
+	} else
+		lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, -1));
+}
+
 void af_host_report(lua_State *L)
 {
-	/* An interrupt surfaces as the cancel error of whatever was waiting. */
-	if (af_sched_interrupted())
-		lua_pushliteral(L, "interrupted");
-	else
-		luaL_tolstring(L, -1, NULL); /* honours __tostring */
+	int top = lua_gettop(L);
+
+	push_message(L);
 	fprintf(stderr, "agentflow: %s\n", lua_tostring(L, -1));
 	fflush(stderr);
-	lua_pop(L, 2);
+	lua_settop(L, top - 1);
 }
 
 int af_host_exit_code(lua_State *L, int status)
