@@ -201,7 +201,7 @@ static int run_top(int argc, char **argv)
 	if (rc != CONTINUE)
 		return rc;
 	if (o.script && !o.first_chunk && !o.interactive)
-		return af_run_workflow(argc - o.script, argv + o.script);
+		return af_run_workflow(argc - o.script, argv + o.script, NULL);
 	L = af_host_new(o.script ? argv[o.script] : NULL);
 	if (!L)
 		return AF_EXIT_SOFTWARE;

@@ -3,43 +3,73 @@
 #include "commands.h"
 #include "host.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
-int af_run_workflow(int argc, char **argv)
+int af_run_workflow(int argc, char **argv, const af_run_options *o)
 {
 	lua_State *L = af_host_new(argv[0]);
 	int rc;
 
 	if (!L)
 		return AF_EXIT_SOFTWARE;
+	if (o && o->jobs > 0)
+		af_host_set_option(L, "jobs", o->jobs);
 	rc = af_host_run_script(L, "agentflow", argc, argv);
 	af_host_close(L);
 	return rc;
 }
 
+/* A whole number in [1, max], or -1. */
+static long parse_count(const char *s, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > max)
+		return -1;
+	return v;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{"jobs", required_argument, NULL, 'j'},
 		{NULL, 0, NULL, 0}
 	};
+	af_run_options o = {0};
 	int c;
 
 	optind = 0;
-	while ((c = af_cli_getopt(&af_command_run, argc, argv, ":", longopts)) != -1)
+	while ((c = af_cli_getopt(&af_command_run, argc, argv, ":j:", longopts)) != -1) {
 		if (c == AF_CLI_BAD_OPTION)
 			return AF_EXIT_USAGE;
+		if (c == 'j' && (o.jobs = parse_count(optarg, AF_MAX_JOBS)) < 0)
+			return af_cli_usage_error(&af_command_run,
+						  "--jobs wants a whole number from 1 to %d, not '%s'",
+						  AF_MAX_JOBS, optarg);
+	}
 	if (optind >= argc)
 		return af_cli_usage_error(&af_command_run, "no workflow script given");
-	return af_run_workflow(argc - optind, argv + optind);
+	return af_run_workflow(argc - optind, argv + optind, &o);
 }
 
 const af_command af_command_run = {
 	"run", "run a workflow script",
-	"usage: agentflow run SCRIPT.lua [-- ARGS]\n"
+	"usage: agentflow run SCRIPT.lua [--jobs N] [-- ARGS]\n"
 	"\n"
 	"Run the workflow SCRIPT.lua. ARGS are the script's: they fill Lua's `arg`\n"
 	"table (arg[0] is the script) and the chunk's `...`. `agentflow SCRIPT.lua\n"
 	"ARGS` does the same.\n"
+	"\n"
+	"  -j, --jobs N   at most N processes at once (default: twice the CPUs,\n"
+	"                 at least 8); wins over af.configure{jobs = N}\n"
+	"\n"
+	"Progress goes to stderr: a live status line on a terminal, else a line\n"
+	"per event (AGENTFLOW_PROGRESS=line|plain|off chooses).\n"
 	"\n"
 	"exit codes: 0 done; 1 failed critical steps; 65 error in the script\n"
 	"(file:line and a traceback on stderr); 66 script not found; 130 interrupted.\n",

@@ -7,10 +7,19 @@
 extern const af_command af_command_run;
 extern const af_command af_command_repl;
 
+/* The most processes --jobs may allow at once. */
+#define AF_MAX_JOBS 1024
+
+/* What `agentflow run` options change; zero means the default. */
+typedef struct af_run_options {
+	long jobs; /* processes at once (--jobs) */
+} af_run_options;
+
 /*
  * Run a workflow script with its arguments (argv[0] is the script): what
- * both `agentflow SCRIPT` and `agentflow run SCRIPT` do. Returns the exit code.
+ * both `agentflow SCRIPT` and `agentflow run SCRIPT` do. `o` may be NULL.
+ * Returns the exit code.
  */
-int af_run_workflow(int argc, char **argv);
+int af_run_workflow(int argc, char **argv, const af_run_options *o);
 
 #endif

@@ -236,10 +236,30 @@ int af_host_exit_code(lua_State *L, int status)
 	return code;
 }
 
+/*
+ * Let the Lua library close the run (clear the status line, print the
+ * summary) when the workflow used it: agentflow._run.finish(ok, interrupted).
+ */
+static void finish_run(lua_State *L, int ok)
+{
+	int top = lua_gettop(L);
+
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+	if (lua_getfield(L, -1, "agentflow._run") == LUA_TTABLE &&
+	    lua_getfield(L, -1, "finish") == LUA_TFUNCTION) {
+		lua_pushboolean(L, ok);
+		lua_pushboolean(L, af_sched_interrupted());
+		if (lua_pcall(L, 2, 0, 0) != LUA_OK)
+			fprintf(stderr, "agentflow: internal error: %s\n", lua_tostring(L, -1));
+	}
+	lua_settop(L, top);
+}
+
 static int finish(lua_State *L, int status)
 {
 	int code = af_host_exit_code(L, status);
 
+	finish_run(L, status == LUA_OK);
 	if (status != LUA_OK)
 		af_host_report(L);
 	return code;
@@ -292,4 +312,14 @@ int af_host_run_chunk(lua_State *L, const char *chunk, const char *name)
 	if (status != LUA_OK)
 		return finish(L, status);
 	return finish(L, af_host_pcall(L, 0, 0));
+}
+
+void af_host_set_option(lua_State *L, const char *name, lua_Integer value)
+{
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+	lua_getfield(L, -1, "agentflow.core");
+	lua_getfield(L, -1, "options");
+	lua_pushinteger(L, value);
+	lua_setfield(L, -2, name);
+	lua_pop(L, 3);
 }

@@ -59,6 +59,12 @@ int af_host_run_script(lua_State *L, const char *progname, int argc, char **argv
 /* Run a chunk of Lua source named `name` (as with -e). Returns an exit code. */
 int af_host_run_chunk(lua_State *L, const char *chunk, const char *name);
 
+/*
+ * Set agentflow.core.options[name] = value: how the command line (run
+ * --jobs, ...) reaches the Lua library. The state must come from af_host_new.
+ */
+void af_host_set_option(lua_State *L, const char *name, lua_Integer value);
+
 /* The script path given to af_host_new, or NULL. Borrowed. */
 const char *af_host_script_path(lua_State *L);
 

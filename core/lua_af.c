@@ -7,6 +7,7 @@
 
 #include <lauxlib.h>
 #include <stdlib.h>
+#include <uv.h>
 
 /* path = core.state_dir([create]) ; nil, err when it cannot be created */
 static int l_state_dir(lua_State *L)
@@ -35,9 +36,17 @@ static int l_script_path(lua_State *L)
 	return 1;
 }
 
+/* n = core.cpus() : the CPUs this process may use */
+static int l_cpus(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)uv_available_parallelism());
+	return 1;
+}
+
 static const luaL_Reg core_functions[] = {
 	{"state_dir", l_state_dir},
 	{"script_path", l_script_path},
+	{"cpus", l_cpus},
 	{NULL, NULL}
 };
 
@@ -47,5 +56,7 @@ int luaopen_agentflow_core(lua_State *L)
 	af_sched_open(L);
 	lua_pushliteral(L, AF_VERSION);
 	lua_setfield(L, -2, "version");
+	lua_newtable(L); /* filled from the command line: af_host_set_option */
+	lua_setfield(L, -2, "options");
 	return 1;
 }

@@ -551,9 +551,9 @@ static void push_exec_result(lua_State *L, exec_op *op)
 		lua_pushinteger(L, r->exit_code);
 		lua_setfield(L, -2, "code");
 	}
-	lua_pushstring(L, op->out ? op->out : "");
+	lua_pushlstring(L, op->out ? op->out : "", op->out ? r->out_len : 0);
 	lua_setfield(L, -2, "stdout");
-	lua_pushstring(L, op->err ? op->err : "");
+	lua_pushlstring(L, op->err ? op->err : "", op->err ? r->err_len : 0);
 	lua_setfield(L, -2, "stderr");
 	lua_pushnumber(L, r->duration);
 	lua_setfield(L, -2, "duration");

@@ -24,6 +24,19 @@ end
 -- Fields that live in other modules: af.NAME loads the module on first use.
 local lazy = {
   inspect = { "agentflow._pretty", "format" },
+  exec = { "agentflow._exec", "exec" },
+  now = { "agentflow._clock", "now" },
+  sleep = { "agentflow._clock", "sleep" },
+  agent = { "agentflow._agent", "agent" },
+  configure = { "agentflow._agent", "configure" },
+  define_agent = { "agentflow.agents", "define" },
+  run_id = { "agentflow._run", "id" },
+  sequential = { "agentflow.flow", "sequential" },
+  parallel = { "agentflow.flow", "parallel" },
+  conditional = { "agentflow.flow", "conditional" },
+  iterative = { "agentflow.flow", "iterative" },
+  pipeline = { "agentflow.flow", "pipeline" },
+  orchestrate = { "agentflow.flow", "orchestrate" },
 }
 
 return setmetatable(M, {

@@ -65,6 +65,67 @@ function M.raises(part, fn, ...)
   end
 end
 
+--- Fail unless `fn(...)` raises an error naming this test file at `line`.
+function M.raises_at(line, part, fn, ...)
+  local ok, err = pcall(fn, ...)
+  local where = string.format("%s:%d:", arg[0]:match("[^/]*$"), line)
+  if ok or not tostring(err):find(where, 1, true) or not tostring(err):find(part, 1, true) then
+    error(string.format("expected an error at %s containing %s\n     got %s", where, show(part),
+      ok and "success" or show(err)), 2)
+  end
+end
+
+--- A fresh directory under AF_TEST_TMP.
+function M.tmpdir()
+  local base = os.getenv("AF_TEST_TMP")
+  assert(af.exec({ "mkdir", "-p", base }).code == 0)
+  local r = af.exec({ "mktemp", "-d", base .. "/t.XXXXXX" })
+  assert(r.code == 0, r.stderr)
+  return (r.stdout:gsub("\n$", ""))
+end
+
+--- The path of a test program in tests/bin.
+function M.bin(name)
+  return os.getenv("AF_TEST_BIN") .. "/" .. name
+end
+
+--- The contents of a file, or nil.
+function M.read(path)
+  local f = io.open(path, "rb")
+  if not f then
+    return nil
+  end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+--- Write `s` to the file `path`.
+function M.write(path, s)
+  local f = assert(io.open(path, "wb"))
+  f:write(s)
+  f:close()
+end
+
+--- Whether process `pid` is running (a zombie has ended: only its parent,
+-- perhaps init, has yet to reap it).
+function M.alive(pid)
+  local stat = M.read("/proc/" .. pid .. "/stat")
+  return stat ~= nil and not stat:match("^%d+ %b() ([ZX])")
+end
+
+--- Wait (yielding to other branches) until `path` exists; returns its contents.
+function M.wait_file(path)
+  for _ = 1, 1000 do
+    local s = M.read(path)
+    if s then
+      return s
+    end
+    af.sleep(0.01)
+  end
+  error("timed out waiting for " .. path, 2)
+end
+
 function M.test(name, fn)
   local ok, err = xpcall(fn, debug.traceback)
   if ok then

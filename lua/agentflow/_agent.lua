@@ -1,0 +1,293 @@
+--- af.agent: one agent call. Concurrency limits and staggered starts,
+-- attempts with exponential backoff, the fallback agent, and what a failure
+-- means for the run (critical: the run fails; otherwise it goes on degraded).
+local core = require "agentflow.core"
+local agents = require "agentflow.agents"
+local run = require "agentflow._run"
+local sem = require "agentflow._sem"
+local util = require "agentflow._util"
+
+local M = {}
+
+--- Defaults when neither the agent nor the call says otherwise. The retry
+-- policy is the seed's: 3 retries, backoff doubling from 1 s up to 30 s.
+M.DEFAULTS = { retries = 3, backoff = 1, backoff_max = 30, critical = true }
+
+local settings = { executors = {} } -- af.configure
+local sems = {}                     -- "agent:NAME" / "executor:NAME" -> semaphore
+local next_start = {}               -- same keys -> earliest next start (stagger)
+
+-- Reasons a retry cannot help: the program is missing, the task cannot be
+-- sent, or the program answers nonsense.
+local HOPELESS = { not_found = true, invalid_input = true, invalid_output = true }
+
+--- The default retry_on: retry failures that another attempt may cure.
+function M.retryable(result)
+  return result.status == "failed" and not HOPELESS[result.reason]
+end
+
+--- The pause before attempt n+1: exponential from `backoff`, capped at
+-- `backoff_max`, with jitter (50-100 %) so that parallel branches that
+-- failed together do not retry together.
+function M.backoff_delay(def, n)
+  local base = def.backoff or M.DEFAULTS.backoff
+  local cap = def.backoff_max or M.DEFAULTS.backoff_max
+  return math.min(cap, base * 2 ^ (n - 1)) * (0.5 + math.random() * 0.5)
+end
+
+local function limit_of(key, def)
+  if key:match("^agent:") then
+    return def.max_concurrency
+  end
+  local e = settings.executors[key:match("^executor:(.*)")]
+  return e and e.max_concurrency
+end
+
+-- The semaphore for `key`, resized when the limit has changed.
+local function semaphore(key, limit)
+  local s = sems[key]
+  if not s then
+    s = sem.new(limit or math.huge)
+    sems[key] = s
+  elseif limit and s.limit ~= limit then
+    s:resize(limit)
+  end
+  return s
+end
+
+-- Wait out the stagger of `key`: starts at least `gap` seconds apart. The
+-- start time is reserved before sleeping, so waiters queue up in order.
+local function stagger(key, gap)
+  if not gap or gap <= 0 then
+    return
+  end
+  local now = core.monotonic()
+  local at = math.max(now, next_start[key] or now)
+  next_start[key] = at + gap
+  if at > now then
+    core.sleep(at - now)
+  end
+end
+
+local function executor_stagger(name)
+  local e = settings.executors[name]
+  return e and e.stagger
+end
+
+-- One attempt: take the agent's and the executor's slots, then run.
+local function attempt(call, def)
+  local akey, ekey = "agent:" .. def.name, "executor:" .. def.executor
+  local _ <close> = semaphore(akey, limit_of(akey, def)):acquire()
+  local _ <close> = semaphore(ekey, limit_of(ekey, def)):acquire()
+  stagger(akey, def.stagger)
+  stagger(ekey, executor_stagger(def.executor))
+  local executor = require("agentflow.executors." .. def.executor)
+  local r = executor.run(def, call.task, { timeout = def.timeout })
+  if type(r) ~= "table" or type(r.status) ~= "string" then
+    return { status = "failed", reason = "invalid_output",
+      error = "the executor returned no result record" }
+  end
+  return r
+end
+
+-- Attempts of one agent until success or the retry policy says stop.
+local function attempts(call, def)
+  local retries = def.retries or M.DEFAULTS.retries
+  local retry_on = def.retry_on or M.retryable
+  local n, r = 0, nil
+  repeat
+    if n > 0 then
+      core.sleep(M.backoff_delay(def, n))
+    end
+    n = n + 1
+    r = attempt(call, def)
+  until r.status ~= "failed" or n > retries or not retry_on(r, n)
+  r.attempts = n
+  return r
+end
+
+local function summary_of(r)
+  if type(r.summary) == "string" then
+    return r.summary
+  end
+  if type(r.output) == "string" then
+    local line = r.output:match("^%s*([^\n]*)") or ""
+    return line:sub(1, 200)
+  end
+end
+
+-- Fill the fields of DESIGN.md's result record.
+local function record(call, r, started)
+  r.agent = call.name
+  r.summary = summary_of(r)
+  r.metrics = r.metrics or {}
+  r.cached = r.cached or false
+  r.duration = core.monotonic() - started
+  r.cost_usd = r.cost_usd or 0
+  r.tokens = r.tokens or { input = 0, output = 0 }
+  r.run_id = call.task.run_id
+  r.step = call.task.step
+  return r
+end
+
+local CriticalFailure = {
+  __tostring = function(e)
+    return e.message
+  end,
+}
+
+-- The primary agent, then its fallback chain while they fail.
+local function run_chain(call)
+  local r = attempts(call, call.def)
+  local total, seen, def = r.attempts, { [call.name] = true }, call.def
+  while r.status == "failed" and def.fallback and not seen[def.fallback] do
+    local failed = r
+    seen[def.fallback] = true
+    def = agents.merge(assert(agents.get(def.fallback)), call.overrides)
+    call.task.agent = def.name
+    r = attempts(call, def)
+    total = total + r.attempts
+    if r.status == "success" then
+      r.status = "degraded"
+      r.fallback = def.name
+      run.degrade(string.format("step %d: %s failed (%s); its fallback %s answered",
+        call.task.step, call.name, failed.error or failed.reason or "failed", def.name))
+    end
+  end
+  r.attempts = total
+  return r
+end
+
+-- What a failure after every attempt and fallback means: a non-critical
+-- step is skipped and the run degraded; a critical one returns the error
+-- that fails the run.
+local function settle(call, r)
+  if r.status ~= "failed" then
+    return nil
+  end
+  local critical = call.def.critical
+  if critical == nil then
+    critical = M.DEFAULTS.critical
+  end
+  if not critical then
+    r.status = "skipped"
+    run.degrade(string.format("step %d: %s failed and was skipped (critical = false): %s",
+      r.step, call.name, r.error or r.reason or "failed"))
+    return nil
+  end
+  return setmetatable({
+    exit_code = 1,
+    result = r,
+    message = string.format("%sstep %d (%s) failed: %s", call.where, r.step, call.name,
+      r.error or r.reason or "failed"),
+  }, CriticalFailure)
+end
+
+--- Check an agent call and return what `run` needs. Raises at the API
+-- caller (`level` as in util.fail) for an unknown agent, an unknown
+-- fallback, or options of the wrong type.
+function M.prepare(level, name, opts)
+  if type(name) ~= "string" then
+    util.fail(level + 1, "bad argument #1 to 'af.agent' (agent name expected, got %s)",
+      util.typename(name))
+  end
+  if opts ~= nil and type(opts) ~= "table" then
+    util.fail(level + 1, "bad argument #2 to 'af.agent' (table expected, got %s)", type(opts))
+  end
+  local def, err = agents.get(name)
+  if not def then
+    util.fail(level + 1, "%s", err)
+  end
+  local overrides = agents.normalize(level + 1, "af.agent " .. string.format("%q", name), opts or {})
+  def = agents.merge(def, overrides)
+  if def.fallback and not agents.get(def.fallback) then
+    local _, ferr = agents.get(def.fallback)
+    util.fail(level + 1, "agent %q: fallback: %s", name, ferr)
+  end
+  local info = debug.getinfo(level + 2, "Sl")
+  return {
+    name = name,
+    def = def,
+    overrides = overrides,
+    where = info and info.currentline > 0 and string.format("%s:%d: ", info.short_src, info.currentline) or "",
+  }
+end
+
+--- A prepared call whose agent gets `input` as params.input (a result
+-- record gives its output): how a pipeline stage hands work on.
+function M.with_input(call, input)
+  if type(input) == "table" and input.status ~= nil and input.agent ~= nil then
+    input = input.output
+  end
+  local c, def = util.copy(call), util.copy(call.def)
+  def.params = util.copy(def.params or {})
+  def.params.input = input
+  c.def = def
+  return c
+end
+
+--- Run a prepared call and return its result record (see DESIGN.md). The
+-- call can be run again: each run is a new step.
+function M.run(call)
+  call = util.copy(call)
+  local def, started = call.def, core.monotonic()
+  local step = run.begin_step(call.name)
+  local id = run.id()
+  call.task = {
+    agent = call.name,
+    prompt = def.prompt or "",
+    files = def.files or {},
+    params = def.params or {},
+    run_id = id,
+    step = step,
+    idempotency_key = id .. ":" .. step,
+  }
+  local ok, r = pcall(run_chain, call)
+  if not ok then
+    run.end_step(call.name, nil)
+    error(r, 0)
+  end
+  record(call, r, started)
+  local failure = settle(call, r)
+  run.end_step(call.name, r)
+  if failure then
+    error(failure, 0)
+  end
+  return r
+end
+
+--- af.agent(name, opts)
+function M.agent(name, opts)
+  local call = M.prepare(1, name, opts)
+  local r = M.run(call)
+  return r
+end
+
+--- af.configure{jobs = N, executors = {NAME = {max_concurrency = N, stagger = "1s"}}}
+function M.configure(opts)
+  local fname = "af.configure"
+  if type(opts) ~= "table" then
+    util.fail(1, "bad argument #1 to '%s' (table expected, got %s)", fname, util.typename(opts))
+  end
+  if opts.jobs ~= nil then
+    if math.type(opts.jobs) ~= "integer" or opts.jobs < 1 then
+      util.fail(1, "%s: jobs must be a whole number >= 1", fname)
+    end
+    require("agentflow._exec").set_jobs(opts.jobs)
+  end
+  util.check(1, fname, "executors", opts.executors, "table", true)
+  for name, e in pairs(opts.executors or {}) do
+    local where = string.format("%s: executors.%s", fname, tostring(name))
+    util.check(1, fname, "executors." .. tostring(name), e, "table")
+    util.check(1, where, "max_concurrency", e.max_concurrency, "number", true)
+    if e.max_concurrency and e.max_concurrency < 1 then
+      util.fail(1, "%s: max_concurrency must be at least 1", where)
+    end
+    settings.executors[name] = {
+      max_concurrency = e.max_concurrency,
+      stagger = util.duration(1, where, "stagger", e.stagger),
+    }
+  end
+end
+
+return M

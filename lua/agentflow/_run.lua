@@ -1,0 +1,110 @@
+--- The current run: its id, step numbers, what is running, warnings, and
+-- the summary printed when the workflow ends.
+local core = require "agentflow.core"
+local progress = require "agentflow._progress"
+local util = require "agentflow._util"
+
+local M = {}
+
+local state = {
+  id = nil,
+  steps = 0,          -- step numbers handed out
+  done = 0,
+  running = {},       -- names of the agents running, in start order
+  by_status = {},     -- status -> count
+  degraded = {},      -- reasons the run is degraded
+  started = core.monotonic(),
+}
+
+--- The run id: UTC time of the first use and 4 random bytes, e.g.
+-- "20261124T101500Z-3fa2c01b". Stable for the process.
+function M.id()
+  if not state.id then
+    local f = io.open("/dev/urandom", "rb")
+    local bytes = f and f:read(4) or string.pack("<I4", math.random(0, 0xffffffff))
+    if f then
+      f:close()
+    end
+    state.id = os.date("!%Y%m%dT%H%M%SZ") .. "-" .. (bytes:gsub(".", function(c)
+      return string.format("%02x", c:byte())
+    end))
+  end
+  return state.id
+end
+
+local function snapshot()
+  return {
+    done = state.done,
+    total = state.steps,
+    elapsed = core.monotonic() - state.started,
+    running = state.running,
+  }
+end
+
+--- A new step for agent `name`: returns its number and marks it running.
+function M.begin_step(name)
+  state.steps = state.steps + 1
+  table.insert(state.running, name)
+  progress.event(snapshot(), string.format("%s: started (step %d)", name, state.steps))
+  return state.steps
+end
+
+--- The step of agent `name` ended with result `r` (nil: it was cancelled).
+function M.end_step(name, r)
+  for i, n in ipairs(state.running) do
+    if n == name then
+      table.remove(state.running, i)
+      break
+    end
+  end
+  r = r or { status = "canceled" }
+  state.done = state.done + 1
+  state.by_status[r.status] = (state.by_status[r.status] or 0) + 1
+  local text = string.format("%s: %s in %s", name, r.status, util.format_seconds(r.duration or 0))
+  if r.cached then
+    text = text .. " (cached)"
+  end
+  if r.error and r.status ~= "success" then
+    text = text .. ": " .. tostring(r.error):match("[^\n]*")
+  end
+  progress.event(snapshot(), text)
+end
+
+--- Print a warning on stderr.
+function M.warn(fmt, ...)
+  progress.message("warning: " .. string.format(fmt, ...))
+end
+
+--- Mark the run degraded, with a warning that says why.
+function M.degrade(reason)
+  table.insert(state.degraded, reason)
+  M.warn("%s; the run continues degraded", reason)
+end
+
+--- Whether the run is degraded, and the reasons.
+function M.degraded()
+  return #state.degraded > 0, state.degraded
+end
+
+local ORDER = { "success", "degraded", "skipped", "failed", "planned", "canceled" }
+
+--- Called by the host when the workflow has ended (ok: it did not raise;
+-- interrupted: by SIGINT/SIGTERM): clears the status line and prints the
+-- run's summary when it ran steps.
+function M.finish(ok, interrupted)
+  progress.clear()
+  if state.steps == 0 then
+    return
+  end
+  local parts = {}
+  for _, status in ipairs(ORDER) do
+    if state.by_status[status] then
+      parts[#parts + 1] = string.format("%d %s", state.by_status[status], status)
+    end
+  end
+  local outcome = interrupted and "interrupted" or not ok and "failed" or (#state.degraded > 0 and "degraded" or "done")
+  io.stderr:write(string.format("agentflow: run %s %s: %d steps (%s) in %s\n", M.id(), outcome,
+    state.done, table.concat(parts, ", "), util.format_seconds(core.monotonic() - state.started)))
+end
+
+return M

@@ -1,0 +1,112 @@
+--- Small helpers shared by the library: durations, argument checks, names.
+local M = {}
+
+local UNITS = { ms = 0.001, s = 1, m = 60, h = 3600, d = 86400 }
+
+--- Seconds in a duration: a number of seconds or a string with a unit
+-- ("300ms", "30s", "10m", "168h", "2d", "1.5h").
+-- @return seconds, or nil and a message
+function M.seconds(v)
+  if type(v) == "number" then
+    if v ~= v or v < 0 then
+      return nil, "a duration must be a non-negative number of seconds"
+    end
+    return v
+  end
+  if type(v) ~= "string" then
+    return nil, "a duration must be a number of seconds or a string like \"30s\", not a " .. type(v)
+  end
+  local n, unit = v:match("^%s*(%d+%.?%d*)%s*(%a+)%s*$")
+  local scale = UNITS[unit]
+  if not n or not scale then
+    return nil, string.format("bad duration %q (use a number with ms, s, m, h or d)", v)
+  end
+  return tonumber(n) * scale
+end
+
+--- Raise an error at the caller of the API function, `level` frames up from
+-- the function that calls `fail` (1 = the API function's caller).
+function M.fail(level, fmt, ...)
+  error(string.format(fmt, ...), level + 2)
+end
+
+--- Check an option field's type; raises at the API caller (`level` as in fail).
+function M.check(level, fname, field, value, want, optional)
+  local got = type(value)
+  if got == want or (optional and value == nil) then
+    return value
+  end
+  M.fail(level + 1, "%s: %s must be a %s, not %s", fname, field, want,
+    value == nil and "nil" or got)
+end
+
+--- A duration option in seconds (nil stays nil); raises at the API caller.
+function M.duration(level, fname, field, value)
+  if value == nil then
+    return nil
+  end
+  local s, err = M.seconds(value)
+  if not s then
+    M.fail(level + 1, "%s: %s: %s", fname, field, err)
+  end
+  return s
+end
+
+--- Human form of a duration in seconds: "850ms", "12.3s", "4m05s", "2h01m".
+function M.format_seconds(s)
+  if s < 1 then
+    return string.format("%dms", math.floor(s * 1000 + 0.5))
+  elseif s < 60 then
+    return string.format("%.1fs", s)
+  elseif s < 3600 then
+    return string.format("%dm%02ds", s // 60, math.floor(s % 60))
+  end
+  return string.format("%dh%02dm", s // 3600, math.floor(s % 3600 / 60))
+end
+
+local function distance(a, b)
+  local prev, cur = {}, {}
+  for j = 0, #b do
+    prev[j] = j
+  end
+  for i = 1, #a do
+    cur[0] = i
+    for j = 1, #b do
+      local cost = a:byte(i) == b:byte(j) and 0 or 1
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev, cur = cur, prev
+  end
+  return prev[#b]
+end
+
+--- The name in `names` closest to `name` by edit distance, if it is close
+-- enough to be a likely typo (at most a third of the name's length).
+function M.closest(name, names)
+  local best, best_d
+  for _, candidate in ipairs(names) do
+    local d = distance(name, candidate)
+    if not best_d or d < best_d or (d == best_d and candidate < best) then
+      best, best_d = candidate, d
+    end
+  end
+  if best and best_d <= math.max(2, #name // 3) then
+    return best
+  end
+end
+
+--- The type of a value as Lua's own argument errors name it.
+function M.typename(v)
+  return v == nil and "no value" or type(v)
+end
+
+--- A shallow copy of a table.
+function M.copy(t)
+  local c = {}
+  for k, v in pairs(t) do
+    c[k] = v
+  end
+  return c
+end
+
+return M

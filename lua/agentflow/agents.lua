@@ -1,0 +1,127 @@
+--- The agent registry: named definitions that af.agent runs.
+-- A definition holds the same keys as an agent file (DESIGN.md): executor,
+-- command, run, ttl, retries, backoff, backoff_max, retry_on, timeout,
+-- fallback, critical, cache, invalidate_on, max_concurrency, stagger, env,
+-- description, model. Unknown keys are kept, as in agent files.
+local util = require "agentflow._util"
+
+local M = {}
+
+local defs = {}
+
+local EXECUTORS = { command = true, lua = true }
+
+--- Lua's type name for each known key; durations are checked separately.
+local TYPES = {
+  executor = "string", command = "table", run = "function", retries = "number",
+  retry_on = "function", fallback = "string", critical = "boolean", cache = "boolean",
+  invalidate_on = "table", max_concurrency = "number", env = "table",
+  description = "string", model = "string", prompt = "string", params = "table",
+  files = "table",
+}
+local DURATIONS = { "ttl", "backoff", "backoff_max", "timeout", "stagger" }
+
+local function check_command(level, where, command)
+  if #command == 0 then
+    util.fail(level + 1, "%s: command is empty (it needs the program to run)", where)
+  end
+  for i, a in ipairs(command) do
+    if type(a) ~= "string" then
+      util.fail(level + 1, "%s: command[%d] must be a string, not %s", where, i, type(a))
+    end
+  end
+end
+
+local function check_counts(level, where, def)
+  if def.retries and (def.retries < 0 or def.retries % 1 ~= 0) then
+    util.fail(level + 1, "%s: retries must be a whole number >= 0", where)
+  end
+  if def.max_concurrency and def.max_concurrency < 1 then
+    util.fail(level + 1, "%s: max_concurrency must be at least 1", where)
+  end
+end
+
+--- Check the keys of `def` (a call's options or a definition) and return a
+-- copy with durations in seconds. Raises at the API caller (`level` as in
+-- util.fail); `where` names the thing checked in messages.
+function M.normalize(level, where, def)
+  local out = util.copy(def)
+  for key, want in pairs(TYPES) do
+    util.check(level + 1, where, key, def[key], want, true)
+  end
+  for _, key in ipairs(DURATIONS) do
+    out[key] = util.duration(level + 1, where, key, def[key])
+  end
+  if def.command then
+    check_command(level + 1, where, def.command)
+  end
+  check_counts(level + 1, where, def)
+  return out
+end
+
+local function executor_of(level, name, def)
+  local executor = def.executor or (def.command and "command") or (def.run and "lua")
+  if not executor then
+    util.fail(level + 1, "agent %q: no executor (give command = {...} or run = function)", name)
+  end
+  if not EXECUTORS[executor] then
+    util.fail(level + 1, "agent %q: unknown executor %q (known: command, lua)", name, executor)
+  end
+  if executor == "command" and not def.command then
+    util.fail(level + 1, "agent %q: the command executor needs command = {program, args...}", name)
+  end
+  if executor == "lua" and not def.run then
+    util.fail(level + 1, "agent %q: the lua executor needs run = function(task) ... end", name)
+  end
+  return executor
+end
+
+--- af.define_agent(name, def): add or replace the agent `name`.
+function M.define(name, def)
+  if type(name) ~= "string" or name == "" then
+    util.fail(1, "bad argument #1 to 'af.define_agent' (agent name expected, got %s)",
+      util.typename(name))
+  end
+  if type(def) ~= "table" then
+    util.fail(1, "bad argument #2 to 'af.define_agent' (table expected, got %s)", util.typename(def))
+  end
+  local d = M.normalize(1, "agent " .. string.format("%q", name), def)
+  d.name = name
+  d.executor = executor_of(1, name, def)
+  defs[name] = d
+  return d
+end
+
+--- A copy of definition `def` with the (normalized) call options `overrides`
+-- laid over it.
+function M.merge(def, overrides)
+  local d = util.copy(def)
+  for k, v in pairs(overrides) do
+    d[k] = v
+  end
+  d.name, d.executor = def.name, def.executor
+  return d
+end
+
+--- The names of every defined agent, sorted.
+function M.names()
+  local names = {}
+  for name in pairs(defs) do
+    names[#names + 1] = name
+  end
+  table.sort(names)
+  return names
+end
+
+--- The definition of `name`, or nil and a message naming the closest name.
+function M.get(name)
+  local d = defs[name]
+  if d then
+    return d
+  end
+  local near = util.closest(name, M.names())
+  return nil, string.format("unknown agent %q%s", name,
+    near and string.format(" (did you mean %q?)", near) or "")
+end
+
+return M
