@@ -8,6 +8,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -41,12 +42,15 @@ struct af_proc {
 	uv_pipe_t in;
 	uv_write_t write_req;
 	stream streams[2];
-	uv_timer_t timer;       /* the timeout, then the grace period */
+	uv_timer_t timer;       /* the timeout, then the sweep of the group */
 	size_t output_cap;
 	uint64_t grace_ms;
 	uint64_t start_ns;
 	int exited;             /* the main process has been reaped */
 	int group_signaled;     /* SIGTERM has gone to the group */
+	int group_killed;       /* and SIGKILL, when the grace period ended */
+	int group_gone;         /* nothing of the group runs any more */
+	uint64_t kill_at_ns;    /* when the grace period ends */
 	int open_handles;       /* closed ones count down; free at zero */
 	af_proc_result result;
 	af_proc_cb cb;
@@ -186,12 +190,15 @@ static void signal_group(af_proc *p, int sig)
 	kill(-p->pid, sig);
 }
 
-/* Done when the main process is reaped and both streams reached EOF. */
+/*
+ * Done when the main process is reaped, both streams reached EOF and, once
+ * the group was signalled, nothing of it runs any more.
+ */
 static void maybe_finish(af_proc *p)
 {
 	stream *o = &p->streams[OUT], *e = &p->streams[ERR];
 
-	if (!p->exited || !o->eof || !e->eof)
+	if (!p->exited || !o->eof || !e->eof || (p->group_signaled && !p->group_gone))
 		return;
 	live_remove(p->slot);
 	uv_timer_stop(&p->timer);
@@ -208,9 +215,43 @@ static void maybe_finish(af_proc *p)
 	close_input(p);
 }
 
-static void on_grace_over(uv_timer_t *t)
+/*
+ * Reap what the main process left in its group: as a child subreaper,
+ * agentflow inherits those orphans. Only after the main process was reaped,
+ * which it would otherwise steal from on_main_exit.
+ */
+static void reap_group(af_proc *p)
 {
-	signal_group(t->data, SIGKILL);
+	siginfo_t info;
+
+	for (;;) {
+		info.si_pid = 0;
+		if (waitid(P_PGID, (id_t)p->pid, &info, WEXITED | WNOHANG) != 0 || info.si_pid == 0)
+			return;
+	}
+}
+
+/*
+ * Every 10 ms while a signalled group ends: SIGKILL when the grace period
+ * is over; the group is gone when no process of it is left, or a tick after
+ * SIGKILL (what is left then is a zombie some other parent has to reap).
+ */
+static void on_sweep(uv_timer_t *t)
+{
+	af_proc *p = t->data;
+
+	if (p->exited) {
+		reap_group(p);
+		if (p->group_killed || (kill(-p->pid, 0) == -1 && errno == ESRCH)) {
+			p->group_gone = 1;
+			maybe_finish(p);
+			return;
+		}
+	}
+	if (!p->group_killed && uv_hrtime() >= p->kill_at_ns) {
+		signal_group(p, SIGKILL);
+		p->group_killed = 1;
+	}
 }
 
 /* SIGTERM to the group now, SIGKILL when the grace period is over. */
@@ -220,8 +261,9 @@ static void terminate_group(af_proc *p)
 		return;
 	p->group_signaled = 1;
 	signal_group(p, SIGTERM);
+	p->kill_at_ns = uv_hrtime() + p->grace_ms * 1000000;
 	uv_timer_stop(&p->timer);
-	uv_timer_start(&p->timer, on_grace_over, p->grace_ms, 0);
+	uv_timer_start(&p->timer, on_sweep, 10, 10);
 }
 
 static void on_timeout(uv_timer_t *t)
@@ -257,6 +299,7 @@ static void on_main_exit(uv_poll_t *w, int status, int events)
 	uv_close((uv_handle_t *)w, on_close);
 	close(p->pidfd);
 	/* Whatever the main process left behind in its group ends with it. */
+	reap_group(p);
 	if (!p->streams[OUT].eof || !p->streams[ERR].eof || kill(-p->pid, 0) == 0)
 		terminate_group(p);
 	maybe_finish(p);
@@ -397,11 +440,14 @@ static void feed_input(af_proc *p, const af_proc_opts *o)
 int af_proc_spawn(af_proc **out, uv_loop_t *loop, const af_proc_opts *o,
 		  af_proc_cb cb, void *data)
 {
+	static int subreaper;
 	int parent[3] = {-1, -1, -1}, child[3] = {-1, -1, -1};
 	char *file = NULL;
 	af_proc *p = NULL;
 	int rc;
 
+	if (!subreaper)
+		subreaper = prctl(PR_SET_CHILD_SUBREAPER, 1) == 0 ? 1 : -1;
 	if (out)
 		*out = NULL;
 	if ((rc = check_request(&file, o)) != AF_OK)

@@ -6,7 +6,10 @@
  * descriptor of agentflow's other than those three. A timeout or a cancel
  * sends SIGTERM to the whole group, then SIGKILL after a grace period. When
  * the main process exits, whatever it left running in its group is ended the
- * same way: a step's processes never outlive the step.
+ * same way, and the result waits until nothing of the group runs: a step's
+ * processes never outlive the step. The first spawn makes agentflow a child
+ * subreaper (prctl), so that orphans of a group are reparented to it and
+ * reaped here rather than lingering as zombies of init.
  *
  * Why not uv_spawn: in libuv 1.44 it forks (a cost that grows with the
  * parent's memory) and can only make a child a session leader; posix_spawn

@@ -97,7 +97,9 @@ local function attempts(call, def)
   local n, r = 0, nil
   repeat
     if n > 0 then
-      core.sleep(M.backoff_delay(def, n))
+      local delay = M.backoff_delay(def, n)
+      run.retrying(def.name, n, delay, r)
+      core.sleep(delay)
     end
     n = n + 1
     r = attempt(call, def)

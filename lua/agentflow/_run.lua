@@ -70,6 +70,13 @@ function M.end_step(name, r)
   progress.event(snapshot(), text)
 end
 
+--- Attempt `attempt` of agent `name` failed with `r`; the next starts in
+-- `delay` seconds.
+function M.retrying(name, attempt, delay, r)
+  progress.event(snapshot(), string.format("%s: attempt %d failed (%s); retrying in %s", name,
+    attempt, tostring(r.error or r.reason or "failed"):match("[^\n]*"), util.format_seconds(delay)))
+end
+
 --- Print a warning on stderr.
 function M.warn(fmt, ...)
   progress.message("warning: " .. string.format(fmt, ...))

@@ -1,7 +1,7 @@
 --- The agent registry: named definitions that af.agent runs.
 -- A definition holds the same keys as an agent file (DESIGN.md): executor,
 -- command, run, ttl, retries, backoff, backoff_max, retry_on, timeout,
--- fallback, critical, cache, invalidate_on, max_concurrency, stagger, env,
+-- grace, fallback, critical, cache, invalidate_on, max_concurrency, stagger, env,
 -- description, model. Unknown keys are kept, as in agent files.
 local util = require "agentflow._util"
 
@@ -19,7 +19,7 @@ local TYPES = {
   description = "string", model = "string", prompt = "string", params = "table",
   files = "table",
 }
-local DURATIONS = { "ttl", "backoff", "backoff_max", "timeout", "stagger" }
+local DURATIONS = { "ttl", "backoff", "backoff_max", "timeout", "grace", "stagger" }
 
 local function check_command(level, where, command)
   if #command == 0 then

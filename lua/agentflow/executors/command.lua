@@ -93,7 +93,7 @@ function M.run(agent, task, opts)
     return { status = "failed", reason = "invalid_input", error = err }
   end
   local res = exec.exec(agent.command, {
-    stdin = input, timeout = opts.timeout, env = agent.env, cwd = agent.cwd,
+    stdin = input, timeout = opts.timeout, grace = agent.grace, env = agent.env, cwd = agent.cwd,
   })
   return M.interpret(res, opts.timeout)
 end

@@ -15,12 +15,13 @@ start() {
 	S=$1
 	tm new-session -d -s "$S" -x 120 -y 40 \
 		"env AGENTFLOW_HOME='$SANDBOX/home' '$AGENTFLOW' repl; echo EXIT=\$?; sleep 60"
-	wait_for "> "
+	wait_for ">"
 }
 
 screen() { tm capture-pane -t "$S" -p; }
 
-# wait_for TEXT: poll the screen until TEXT shows (at most 10 s).
+# wait_for TEXT: poll the screen until TEXT shows (at most 10 s). capture-pane
+# drops trailing blanks, so the prompt "> " shows as ">".
 wait_for() {
 	for _ in $(seq 100); do
 		screen | grep -qF -- "$1" && return 0
