@@ -14,8 +14,9 @@ local M = {}
 M.DEFAULTS = { retries = 3, backoff = 1, backoff_max = 30, critical = true }
 
 local settings = { executors = {} } -- af.configure
-local sems = {}                     -- "agent:NAME" / "executor:NAME" -> semaphore
-local next_start = {}               -- same keys -> earliest next start (stagger)
+local agent_sems, executor_sems = {}, {} -- name -> semaphore
+local next_start = {}                  -- "agent:NAME" / "executor:NAME" -> earliest next start
+local executors = {}                   -- name -> executor module
 
 -- Reasons a retry cannot help: the program is missing, the task cannot be
 -- sent, or the program answers nonsense.
@@ -35,32 +36,26 @@ function M.backoff_delay(def, n)
   return math.min(cap, base * 2 ^ (n - 1)) * (0.5 + math.random() * 0.5)
 end
 
-local function limit_of(key, def)
-  if key:match("^agent:") then
-    return def.max_concurrency
+-- A slot of the semaphore of `name` in `sems` (made on first use, resized
+-- when the limit has changed); nil without a limit, which costs nothing.
+local function slot(sems, name, limit)
+  local s = sems[name]
+  if not limit and not s then
+    return nil
   end
-  local e = settings.executors[key:match("^executor:(.*)")]
-  return e and e.max_concurrency
-end
-
--- The semaphore for `key`, resized when the limit has changed.
-local function semaphore(key, limit)
-  local s = sems[key]
+  limit = limit or math.huge
   if not s then
-    s = sem.new(limit or math.huge)
-    sems[key] = s
-  elseif limit and s.limit ~= limit then
+    s = sem.new(limit)
+    sems[name] = s
+  elseif s.limit ~= limit then
     s:resize(limit)
   end
-  return s
+  return s:acquire()
 end
 
 -- Wait out the stagger of `key`: starts at least `gap` seconds apart. The
 -- start time is reserved before sleeping, so waiters queue up in order.
 local function stagger(key, gap)
-  if not gap or gap <= 0 then
-    return
-  end
   local now = core.monotonic()
   local at = math.max(now, next_start[key] or now)
   next_start[key] = at + gap
@@ -69,20 +64,27 @@ local function stagger(key, gap)
   end
 end
 
-local function executor_stagger(name)
-  local e = settings.executors[name]
-  return e and e.stagger
+local function executor(name)
+  local e = executors[name]
+  if not e then
+    e = require("agentflow.executors." .. name)
+    executors[name] = e
+  end
+  return e
 end
 
 -- One attempt: take the agent's and the executor's slots, then run.
 local function attempt(call, def)
-  local akey, ekey = "agent:" .. def.name, "executor:" .. def.executor
-  local _ <close> = semaphore(akey, limit_of(akey, def)):acquire()
-  local _ <close> = semaphore(ekey, limit_of(ekey, def)):acquire()
-  stagger(akey, def.stagger)
-  stagger(ekey, executor_stagger(def.executor))
-  local executor = require("agentflow.executors." .. def.executor)
-  local r = executor.run(def, call.task, { timeout = def.timeout })
+  local es = settings.executors[def.executor]
+  local _ <close> = slot(agent_sems, def.name, def.max_concurrency)
+  local _ <close> = slot(executor_sems, def.executor, es and es.max_concurrency)
+  if def.stagger then
+    stagger("agent:" .. def.name, def.stagger)
+  end
+  if es and es.stagger then
+    stagger("executor:" .. def.executor, es.stagger)
+  end
+  local r = executor(def.executor).run(def, call.task, { timeout = def.timeout })
   if type(r) ~= "table" or type(r.status) ~= "string" then
     return { status = "failed", reason = "invalid_output",
       error = "the executor returned no result record" }
@@ -131,6 +133,8 @@ local function record(call, r, started)
   r.step = call.task.step
   return r
 end
+
+local NO_OPTIONS = setmetatable({}, { __newindex = function() error("read-only", 2) end })
 
 local CriticalFailure = {
   __tostring = function(e)
@@ -200,7 +204,10 @@ function M.prepare(level, name, opts)
   if not def then
     util.fail(level + 1, "%s", err)
   end
-  local overrides = agents.normalize(level + 1, "af.agent " .. string.format("%q", name), opts or {})
+  local overrides = NO_OPTIONS
+  if opts ~= nil and next(opts) ~= nil then
+    overrides = agents.normalize(level + 1, string.format("af.agent %q", name), opts)
+  end
   def = agents.merge(def, overrides)
   if def.fallback and not agents.get(def.fallback) then
     local _, ferr = agents.get(def.fallback)

@@ -30,6 +30,11 @@ local function get_mode()
   return mode
 end
 
+--- Whether progress is shown at all (AGENTFLOW_PROGRESS=off: not).
+function M.enabled()
+  return get_mode() ~= "off"
+end
+
 --- Remove the status line, so that other output starts on a clean line.
 function M.clear()
   if shown then

@@ -45,7 +45,9 @@ end
 function M.begin_step(name)
   state.steps = state.steps + 1
   table.insert(state.running, name)
-  progress.event(snapshot(), string.format("%s: started (step %d)", name, state.steps))
+  if progress.enabled() then
+    progress.event(snapshot(), string.format("%s: started (step %d)", name, state.steps))
+  end
   return state.steps
 end
 
@@ -60,6 +62,9 @@ function M.end_step(name, r)
   r = r or { status = "canceled" }
   state.done = state.done + 1
   state.by_status[r.status] = (state.by_status[r.status] or 0) + 1
+  if not progress.enabled() then
+    return
+  end
   local text = string.format("%s: %s in %s", name, r.status, util.format_seconds(r.duration or 0))
   if r.cached then
     text = text .. " (cached)"

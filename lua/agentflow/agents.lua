@@ -19,7 +19,8 @@ local TYPES = {
   description = "string", model = "string", prompt = "string", params = "table",
   files = "table",
 }
-local DURATIONS = { "ttl", "backoff", "backoff_max", "timeout", "grace", "stagger" }
+local DURATIONS = { ttl = true, backoff = true, backoff_max = true, timeout = true,
+  grace = true, stagger = true }
 
 local function check_command(level, where, command)
   if #command == 0 then
@@ -45,12 +46,14 @@ end
 -- copy with durations in seconds. Raises at the API caller (`level` as in
 -- util.fail); `where` names the thing checked in messages.
 function M.normalize(level, where, def)
-  local out = util.copy(def)
-  for key, want in pairs(TYPES) do
-    util.check(level + 1, where, key, def[key], want, true)
-  end
-  for _, key in ipairs(DURATIONS) do
-    out[key] = util.duration(level + 1, where, key, def[key])
+  local out = {}
+  for key, value in pairs(def) do
+    if TYPES[key] then
+      util.check(level + 1, where, key, value, TYPES[key])
+    elseif DURATIONS[key] then
+      value = util.duration(level + 1, where, key, value)
+    end
+    out[key] = value
   end
   if def.command then
     check_command(level + 1, where, def.command)
@@ -92,9 +95,12 @@ function M.define(name, def)
   return d
 end
 
---- A copy of definition `def` with the (normalized) call options `overrides`
--- laid over it.
+--- Definition `def` with the (normalized) call options `overrides` laid
+-- over it: a copy, or `def` itself when there are none (never modify it).
 function M.merge(def, overrides)
+  if next(overrides) == nil then
+    return def
+  end
   local d = util.copy(def)
   for k, v in pairs(overrides) do
     d[k] = v
