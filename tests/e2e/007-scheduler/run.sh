@@ -132,6 +132,14 @@ expect_has "plain progress lines on stderr" "$ERR" "agentflow: [2/2] ok: success
 AGENTFLOW_PROGRESS=off run "$AGENTFLOW" progress.lua
 expect_lacks "AGENTFLOW_PROGRESS=off silences it" "$ERR" "[2/2]"
 
+AGENTFLOW_PROGRESS=line run "$AGENTFLOW" progress.lua
+expect_has "the status line is redrawn in place" "$ERR" "$(printf '\r[2/2] ')"
+expect_has "and cleared before the summary" "$ERR" "$(printf '\r\033[Kagentflow: run ')"
+script -qec "env -u CI TERM=xterm AGENTFLOW_PROGRESS= $AGENTFLOW progress.lua" /dev/null >tty.out 2>&1
+expect_has "a terminal gets the status line" "$(cat tty.out)" "$(printf '\r[')"
+script -qec "env CI=true TERM=xterm AGENTFLOW_PROGRESS= $AGENTFLOW progress.lua" /dev/null >tty.out 2>&1
+expect_has "under CI a terminal gets plain lines" "$(cat tty.out)" "agentflow: [2/2] ok: success"
+
 # SIGINT: children (and a grandchild ignoring SIGTERM) are ended; exit 130.
 cat >interrupt.lua <<EOF
 af.parallel({
