@@ -16,6 +16,9 @@ static const af_command af_command_help;
 /* Every subcommand; `agentflow --help` lists them in this order. */
 static const af_command *const commands[] = {
 	&af_command_run,
+	&af_command_plan,
+	&af_command_why,
+	&af_command_cache,
 	&af_command_repl,
 	&af_command_help,
 };
@@ -92,6 +95,18 @@ int af_cli_getopt(const af_command *cmd, int argc, char **argv,
 		return AF_CLI_BAD_OPTION;
 	}
 	return c;
+}
+
+int af_cli_run_lua(const char *module, int argc, char **argv)
+{
+	lua_State *L = af_host_new(NULL);
+	int rc;
+
+	if (!L)
+		return AF_EXIT_SOFTWARE;
+	rc = af_host_run_module(L, module, argc, argv);
+	af_host_close(L);
+	return rc;
 }
 
 /* --help or -h among the options (before any "--") of a subcommand. */

@@ -31,6 +31,12 @@ int af_cli_usage_error(const af_command *cmd, const char *fmt, ...)
 #define AF_CLI_BAD_OPTION (-2)
 
 /*
+ * Run a subcommand written in Lua (lua/agentflow/cli/NAME.lua): a fresh
+ * state runs require(module).main(argv). Returns the exit code.
+ */
+int af_cli_run_lua(const char *module, int argc, char **argv);
+
+/*
  * getopt_long for a subcommand, with GNU argument permutation (options may
  * follow operands; everything after "--" is an operand). Returns the option
  * value, -1 when options end (operands start at optind), or

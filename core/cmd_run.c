@@ -16,6 +16,10 @@ int af_run_workflow(int argc, char **argv, const af_run_options *o)
 		return AF_EXIT_SOFTWARE;
 	if (o && o->jobs > 0)
 		af_host_set_option(L, "jobs", o->jobs);
+	if (o && o->no_cache)
+		af_host_set_option(L, "no_cache", 1);
+	if (o && o->plan)
+		af_host_set_option(L, "plan", 1);
 	rc = af_host_run_script(L, "agentflow", argc, argv);
 	af_host_close(L);
 	return rc;
@@ -38,6 +42,7 @@ static int cmd_run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"jobs", required_argument, NULL, 'j'},
+		{"no-cache", no_argument, NULL, 'n'},
 		{NULL, 0, NULL, 0}
 	};
 	af_run_options o = {0};
@@ -47,6 +52,8 @@ static int cmd_run(int argc, char **argv)
 	while ((c = af_cli_getopt(&af_command_run, argc, argv, ":j:", longopts)) != -1) {
 		if (c == AF_CLI_BAD_OPTION)
 			return AF_EXIT_USAGE;
+		if (c == 'n')
+			o.no_cache = 1;
 		if (c == 'j' && (o.jobs = parse_count(optarg, AF_MAX_JOBS)) < 0)
 			return af_cli_usage_error(&af_command_run,
 						  "--jobs wants a whole number from 1 to %d, not '%s'",
@@ -59,7 +66,7 @@ static int cmd_run(int argc, char **argv)
 
 const af_command af_command_run = {
 	"run", "run a workflow script",
-	"usage: agentflow run SCRIPT.lua [--jobs N] [-- ARGS]\n"
+	"usage: agentflow run SCRIPT.lua [--jobs N] [--no-cache] [-- ARGS]\n"
 	"\n"
 	"Run the workflow SCRIPT.lua. ARGS are the script's: they fill Lua's `arg`\n"
 	"table (arg[0] is the script) and the chunk's `...`. `agentflow SCRIPT.lua\n"
@@ -67,6 +74,8 @@ const af_command af_command_run = {
 	"\n"
 	"  -j, --jobs N   at most N processes at once (default: twice the CPUs,\n"
 	"                 at least 8); wins over af.configure{jobs = N}\n"
+	"  --no-cache     run every agent, serving nothing from the cache (results\n"
+	"                 are still stored)\n"
 	"\n"
 	"Progress goes to stderr: a live status line on a terminal, else a line\n"
 	"per event (AGENTFLOW_PROGRESS=line|plain|off chooses).\n"

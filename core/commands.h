@@ -5,6 +5,9 @@
 #include "cli.h"
 
 extern const af_command af_command_run;
+extern const af_command af_command_plan;
+extern const af_command af_command_why;
+extern const af_command af_command_cache;
 extern const af_command af_command_repl;
 
 /* The most processes --jobs may allow at once. */
@@ -12,7 +15,9 @@ extern const af_command af_command_repl;
 
 /* What `agentflow run` options change; zero means the default. */
 typedef struct af_run_options {
-	long jobs; /* processes at once (--jobs) */
+	long jobs;    /* processes at once (--jobs) */
+	int no_cache; /* run every agent; still store the results (--no-cache) */
+	int plan;     /* look agents up, run none, write nothing (agentflow plan) */
 } af_run_options;
 
 /*

@@ -323,3 +323,25 @@ void af_host_set_option(lua_State *L, const char *name, lua_Integer value)
 	lua_setfield(L, -2, name);
 	lua_pop(L, 3);
 }
+
+int af_host_run_module(lua_State *L, const char *module, int argc, char **argv)
+{
+	int status, code;
+
+	lua_getglobal(L, "require");
+	lua_pushstring(L, module);
+	if ((status = lua_pcall(L, 1, 1, 0)) != LUA_OK)
+		return finish(L, status);
+	lua_getfield(L, -1, "main");
+	lua_remove(L, -2);
+	lua_createtable(L, argc, 0);
+	for (int i = 0; i < argc; i++) {
+		lua_pushstring(L, argv[i]);
+		lua_rawseti(L, -2, i);
+	}
+	if ((status = af_host_pcall(L, 1, 1)) != LUA_OK)
+		return finish(L, status);
+	code = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : AF_EXIT_OK;
+	lua_pop(L, 1);
+	return code;
+}

@@ -60,6 +60,14 @@ int af_host_run_script(lua_State *L, const char *progname, int argc, char **argv
 int af_host_run_chunk(lua_State *L, const char *chunk, const char *name);
 
 /*
+ * Run a command written in Lua: require(module).main(args), where args[0]
+ * is the command's name and args[1..] its arguments, as the root task of
+ * the scheduler. main returns the exit code (nil: 0); an error is reported
+ * as for a script (its exit_code field, else 65).
+ */
+int af_host_run_module(lua_State *L, const char *module, int argc, char **argv);
+
+/*
  * Set agentflow.core.options[name] = value: how the command line (run
  * --jobs, ...) reaches the Lua library. The state must come from af_host_new.
  */

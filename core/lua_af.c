@@ -7,6 +7,7 @@
 
 #include <lauxlib.h>
 #include <stdlib.h>
+#include <string.h>
 #include <uv.h>
 
 /* path = core.state_dir([create]) ; nil, err when it cannot be created */
@@ -36,6 +37,30 @@ static int l_script_path(lua_State *L)
 	return 1;
 }
 
+/*
+ * path = core.project_root() : the git work tree holding the script (or the
+ * current directory), else the current directory; declared files are
+ * relative to it. Without a trailing '/'.
+ */
+static int l_project_root(lua_State *L)
+{
+	const char *script = af_host_script_path(L);
+	char *dir = script ? strdup(script) : NULL, *root = NULL, *slash;
+	int rc;
+
+	if (dir && (slash = strrchr(dir, '/')))
+		*slash = 0;
+	rc = af_state_project_root(&root, dir && strchr(script, '/') ? dir : ".");
+	free(dir);
+	if (rc != AF_OK || !root)
+		root = realpath(".", NULL);
+	if (!root)
+		return luaL_error(L, "cannot resolve the current directory");
+	lua_pushstring(L, root);
+	free(root);
+	return 1;
+}
+
 /* n = core.cpus() : the CPUs this process may use */
 static int l_cpus(lua_State *L)
 {
@@ -47,6 +72,7 @@ static const luaL_Reg core_functions[] = {
 	{"state_dir", l_state_dir},
 	{"script_path", l_script_path},
 	{"cpus", l_cpus},
+	{"project_root", l_project_root},
 	{NULL, NULL}
 };
 
@@ -54,6 +80,7 @@ int luaopen_agentflow_core(lua_State *L)
 {
 	luaL_newlib(L, core_functions);
 	af_sched_open(L);
+	af_store_lua_open(L);
 	lua_pushliteral(L, AF_VERSION);
 	lua_setfield(L, -2, "version");
 	lua_newtable(L); /* filled from the command line: af_host_set_option */

@@ -9,4 +9,7 @@
 
 int luaopen_agentflow_core(lua_State *L);
 
+/* Add the store, hash, stat, glob and git functions to the table on top (lua_store.c). */
+void af_store_lua_open(lua_State *L);
+
 #endif

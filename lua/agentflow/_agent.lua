@@ -3,8 +3,12 @@
 -- means for the run (critical: the run fails; otherwise it goes on degraded).
 local core = require "agentflow.core"
 local agents = require "agentflow.agents"
+local cache = require "agentflow._cache"
+local journal = require "agentflow._journal"
+local plan = require "agentflow._plan"
 local run = require "agentflow._run"
 local sem = require "agentflow._sem"
+local store = require "agentflow._store"
 local util = require "agentflow._util"
 
 local M = {}
@@ -223,26 +227,25 @@ function M.prepare(level, name, opts)
 end
 
 --- A prepared call whose agent gets `input` as params.input (a result
--- record gives its output): how a pipeline stage hands work on.
+-- record gives its output): how a pipeline stage hands work on. During a
+-- plan, an input from a planned step cannot be known.
 function M.with_input(call, input)
+  local c, def = util.copy(call), util.copy(call.def)
   if type(input) == "table" and input.status ~= nil and input.agent ~= nil then
+    if input.status == "planned" then
+      c.unknown = string.format("step %d (%s)", input.step or 0, input.agent)
+    end
     input = input.output
   end
-  local c, def = util.copy(call), util.copy(call.def)
   def.params = util.copy(def.params or {})
   def.params.input = input
   c.def = def
   return c
 end
 
---- Run a prepared call and return its result record (see DESIGN.md). The
--- call can be run again: each run is a new step.
-function M.run(call)
-  call = util.copy(call)
-  local def, started = call.def, core.monotonic()
-  local step = run.begin_step(call.name)
-  local id = run.id()
-  call.task = {
+local function new_task(call, step)
+  local def, id = call.def, run.id()
+  return {
     agent = call.name,
     prompt = def.prompt or "",
     files = def.files or {},
@@ -251,14 +254,106 @@ function M.run(call)
     step = step,
     idempotency_key = id .. ":" .. step,
   }
+end
+
+-- The cache identity of a call, or nil when it is not cached (cache =
+-- false, or no store). An unreadable input is an error at the call.
+local function cache_identity(call)
+  if call.def.cache == false or not store.get() then
+    return nil
+  end
+  local ok, c = pcall(cache.prepare, call.def, call.task)
+  if not ok then
+    error(string.format("%sagent %s: %s", call.where, call.name, tostring(c)), 0)
+  end
+  return c
+end
+
+local inflight = {} -- cache key -> {done = event, result} of a call running now
+
+-- A result from the cache, or from an identical call running now.
+local function cached_result(c)
+  local running = inflight[c.key]
+  if running then
+    running.done:wait()
+    if running.result then
+      local r = util.copy(running.result)
+      r.cached, r.attempts, r.cost_usd = true, 0, 0
+      return r
+    end
+  end
+  if core.options.no_cache then
+    return nil
+  end
+  return (cache.hit(c))
+end
+
+-- Run the agent (and its fallbacks) with `c`, the cache identity, marking
+-- the call in flight so that an identical one waits for it.
+local function run_and_store(call, c)
+  local running
+  if c then
+    running = { done = core.event() }
+    inflight[c.key] = running
+  end
   local ok, r = pcall(run_chain, call)
+  if running then
+    inflight[c.key] = nil
+    running.result = ok and r.status == "success" and r or nil
+    running.done:set()
+  end
+  if not ok then
+    error(r, 0)
+  end
+  if c and r.status == "success" then
+    local stored, why = cache.put(c, r)
+    if not stored then
+      run.warn("step %d: %s: not cached: %s", call.task.step, call.name, why)
+    end
+  elseif c then
+    cache.remember(c)
+  end
+  return r
+end
+
+local function journal_step(call, r, c)
+  if not store.get() then
+    return
+  end
+  journal.step({
+    run_id = r.run_id, step = r.step, agent = call.name, status = r.status, cached = r.cached,
+    key = c and c.key, lineage_p = c and c.lineage_p, lineage_a = c and c.lineage_a,
+    stored = c ~= nil and not r.cached and r.status == "success",
+    error = r.error, reason = r.reason, finished_at = core.now(),
+  })
+end
+
+--- Run a prepared call and return its result record (see DESIGN.md). The
+-- call can be run again: each run is a new step.
+function M.run(call)
+  call = util.copy(call)
+  local started = core.monotonic()
+  local step = run.begin_step(call.name)
+  call.task = new_task(call, step)
+  local c = cache_identity(call)
+  if plan.active() then
+    local r = plan.step(call.name, step, c, call.unknown)
+    run.end_step(call.name, r)
+    return r
+  end
+  local ok, r = true, c and cached_result(c)
+  if not r then
+    ok, r = pcall(run_and_store, call, c)
+  end
   if not ok then
     run.end_step(call.name, nil)
     error(r, 0)
   end
   record(call, r, started)
+  r.key = c and c.key
   local failure = settle(call, r)
   run.end_step(call.name, r)
+  journal_step(call, r, c)
   if failure then
     error(failure, 0)
   end
@@ -272,11 +367,15 @@ function M.agent(name, opts)
   return r
 end
 
---- af.configure{jobs = N, executors = {NAME = {max_concurrency = N, stagger = "1s"}}}
+--- af.configure{jobs = N, configs = {paths}, executors = {NAME = {max_concurrency = N, stagger = "1s"}}}
 function M.configure(opts)
   local fname = "af.configure"
   if type(opts) ~= "table" then
     util.fail(1, "bad argument #1 to '%s' (table expected, got %s)", fname, util.typename(opts))
+  end
+  if opts.configs ~= nil then
+    util.check(1, fname, "configs", opts.configs, "table")
+    cache.set_configs(opts.configs)
   end
   if opts.jobs ~= nil then
     if math.type(opts.jobs) ~= "integer" or opts.jobs < 1 then

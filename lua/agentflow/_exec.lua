@@ -122,6 +122,9 @@ function M.exec(argv, opts)
     util.fail(1, "bad argument #2 to '%s' (table expected, got %s)", fname, type(opts))
   end
   local c = core_options(opts or {}, fname)
+  if core.options.plan then
+    return require("agentflow._plan").exec(argv)
+  end
   local _ <close> = M.jobs():acquire()
   return core.exec(argv, c)
 end

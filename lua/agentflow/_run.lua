@@ -100,12 +100,26 @@ end
 
 local ORDER = { "success", "degraded", "skipped", "failed", "planned", "canceled" }
 
+local finish_hooks = {}
+
+--- Call fn() when the run ends (before the summary): flushing stores.
+function M.on_finish(fn)
+  finish_hooks[#finish_hooks + 1] = fn
+end
+
 --- Called by the host when the workflow has ended (ok: it did not raise;
 -- interrupted: by SIGINT/SIGTERM): clears the status line and prints the
 -- run's summary when it ran steps.
 function M.finish(ok, interrupted)
   progress.clear()
-  if state.steps == 0 then
+  for _, fn in ipairs(finish_hooks) do
+    fn()
+  end
+  if core.options.plan then
+    require("agentflow._plan").summary()
+    return
+  end
+  if state.steps == 0 or not progress.enabled() then
     return
   end
   local parts = {}

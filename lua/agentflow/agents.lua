@@ -17,7 +17,7 @@ local TYPES = {
   retry_on = "function", fallback = "string", critical = "boolean", cache = "boolean",
   invalidate_on = "table", max_concurrency = "number", env = "table",
   description = "string", model = "string", prompt = "string", params = "table",
-  files = "table",
+  files = "table", configs = "table", salt = "string",
 }
 local DURATIONS = { ttl = true, backoff = true, backoff_max = true, timeout = true,
   grace = true, stagger = true }
@@ -29,6 +29,17 @@ local function check_command(level, where, command)
   for i, a in ipairs(command) do
     if type(a) ~= "string" then
       util.fail(level + 1, "%s: command[%d] must be a string, not %s", where, i, type(a))
+    end
+  end
+end
+
+local INVALIDATE_ON = { files = true, configs = true, commit = true, branch = true }
+
+local function check_invalidate_on(level, where, list)
+  for i, what in ipairs(list or {}) do
+    if not INVALIDATE_ON[what] then
+      util.fail(level + 1, "%s: invalidate_on[%d]: %q is not one of files, configs, commit, branch",
+        where, i, tostring(what))
     end
   end
 end
@@ -50,6 +61,8 @@ function M.normalize(level, where, def)
   for key, value in pairs(def) do
     if TYPES[key] then
       util.check(level + 1, where, key, value, TYPES[key])
+    elseif key == "ttl" and value == "never" then
+      value = math.huge
     elseif DURATIONS[key] then
       value = util.duration(level + 1, where, key, value)
     end
@@ -59,6 +72,7 @@ function M.normalize(level, where, def)
     check_command(level + 1, where, def.command)
   end
   check_counts(level + 1, where, def)
+  check_invalidate_on(level + 1, where, def.invalidate_on)
   return out
 end
 

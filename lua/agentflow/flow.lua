@@ -144,6 +144,10 @@ function M.conditional(predicate, then_step, else_step)
   if type(predicate) == "function" then
     predicate = predicate()
   end
+  if is_result(predicate) and predicate.status == "planned" then
+    require("agentflow._plan").unknown_branch("af.conditional", predicate)
+    return predicate
+  end
   local chosen = no
   if holds(predicate) then
     chosen = yes

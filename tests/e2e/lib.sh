@@ -10,10 +10,13 @@ set -u
 E2E_FAILED=0
 E2E_PASSED=0
 
-# A fresh, empty sandbox; the test cds into it.
+# A fresh, empty sandbox; the test cds into it. The sandbox lies inside the
+# source tree's git work tree, so AGENTFLOW_HOME points the state directory
+# into it (tests of the state directory's resolution unset it).
 sandbox() {
 	mkdir -p "$AF_TEST_TMP"
 	SANDBOX=$(mktemp -d "$AF_TEST_TMP/sandbox.XXXXXX")
+	export AGENTFLOW_HOME="$SANDBOX/.agentflow"
 	cd "$SANDBOX" || exit 1
 }
 

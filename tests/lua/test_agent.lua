@@ -143,7 +143,7 @@ end)
 
 t.test("max_concurrency caps an agent's parallel sessions", function()
   local now, peak = 0, 0
-  af.define_agent("capped", { max_concurrency = 2, run = function()
+  af.define_agent("capped", { max_concurrency = 2, cache = false, run = function()
     now = now + 1
     peak = math.max(peak, now)
     af.sleep(0.01)
@@ -166,8 +166,8 @@ t.test("an executor's max_concurrency caps every agent using it", function()
     af.sleep(0.01)
     now = now - 1
   end
-  af.define_agent("l1", { run = body })
-  af.define_agent("l2", { run = body })
+  af.define_agent("l1", { run = body, cache = false })
+  af.define_agent("l2", { run = body, cache = false })
   af.parallel({ { agent = "l1" }, { agent = "l2" }, { agent = "l1" } })
   t.eq(1, peak)
   af.configure({ executors = { lua = { max_concurrency = 100 } } })
@@ -175,7 +175,7 @@ end)
 
 t.test("stagger spaces an agent's starts", function()
   local starts = {}
-  af.define_agent("staggered", { stagger = "30ms", run = function()
+  af.define_agent("staggered", { stagger = "30ms", cache = false, run = function()
     starts[#starts + 1] = require("agentflow.core").monotonic()
   end })
   af.parallel({ { agent = "staggered" }, { agent = "staggered" }, { agent = "staggered" } })

@@ -10,6 +10,18 @@ local M = {}
 
 local passed, failed = 0, 0
 
+-- Each run starts from an empty store, so that results cached by an earlier
+-- run of the same test do not change what this one sees. (At the first
+-- test, not at require: a module's main chunk cannot wait for a process.)
+local fresh = false
+local function start_fresh()
+  if not fresh then
+    fresh = true
+    local home = assert(os.getenv("AGENTFLOW_HOME"), "AGENTFLOW_HOME must be set for tests")
+    af.exec({ "rm", "-rf", home .. "/store" })
+  end
+end
+
 local function show(v)
   return af.inspect(v, { width = 100 })
 end
@@ -127,6 +139,7 @@ function M.wait_file(path)
 end
 
 function M.test(name, fn)
+  start_fresh()
   local ok, err = xpcall(fn, debug.traceback)
   if ok then
     passed = passed + 1

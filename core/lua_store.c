@@ -1,0 +1,346 @@
+/*
+ * lua_store.c - the store, hashing, file status, globs and git for the Lua
+ * library (agentflow.core). Expected failures return nil and a message; a
+ * store that cannot be read or written raises {exit_code = 74, message}.
+ */
+#include "af.h"
+#include "fs.h"
+#include "git.h"
+#include "hash.h"
+#include "lua_af.h"
+#include "store.h"
+
+#include <errno.h>
+#include <lauxlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define STORE_MT "agentflow.store"
+#define ERROR_MT "agentflow.error"
+
+static const char *const db_names[] = {
+	"entries", "manifests", "lineage", "blobs", "stat", "counters", "journal", "runs", NULL,
+};
+
+/* Raise {exit_code = 74, message = af_error_last()}. */
+static int raise_io(lua_State *L)
+{
+	lua_createtable(L, 0, 2);
+	lua_pushinteger(L, AF_EXIT_IOERR);
+	lua_setfield(L, -2, "exit_code");
+	lua_pushstring(L, af_error_last());
+	lua_setfield(L, -2, "message");
+	luaL_setmetatable(L, ERROR_MT);
+	return lua_error(L);
+}
+
+static int error_tostring(lua_State *L)
+{
+	lua_getfield(L, 1, "message");
+	return 1;
+}
+
+static af_store *check_store(lua_State *L)
+{
+	af_store **s = luaL_checkudata(L, 1, STORE_MT);
+
+	if (!*s)
+		luaL_error(L, "the store is closed");
+	return *s;
+}
+
+/*
+ * store = core.store_open(dir) ; nil, err. One environment per process:
+ * a second call with the same dir returns the same store.
+ */
+static int l_store_open(lua_State *L)
+{
+	const char *dir = luaL_checkstring(L, 1);
+	lua_Integer map = luaL_optinteger(L, 2, 0);
+	af_store **ud;
+
+	lua_getfield(L, LUA_REGISTRYINDEX, STORE_MT ".open");
+	if (lua_getfield(L, -1, dir) == LUA_TUSERDATA)
+		return 1;
+	lua_pop(L, 1);
+	ud = lua_newuserdatauv(L, sizeof *ud, 0);
+	*ud = NULL;
+	luaL_setmetatable(L, STORE_MT);
+	if (af_store_open(ud, dir, (size_t)(map > 0 ? map : 0)) != AF_OK) {
+		lua_pushnil(L);
+		lua_pushstring(L, af_error_last());
+		return 2;
+	}
+	lua_pushvalue(L, -1);
+	lua_setfield(L, -3, dir);
+	return 1;
+}
+
+static int l_store_gc(lua_State *L)
+{
+	af_store **s = luaL_checkudata(L, 1, STORE_MT);
+
+	af_store_close(*s);
+	*s = NULL;
+	return 0;
+}
+
+static void push_value(const void *val, size_t vlen, void *ctx)
+{
+	lua_pushlstring(ctx, val, vlen);
+}
+
+/* value = store:get(db, key) ; nil when absent */
+static int l_store_get(lua_State *L)
+{
+	af_store *s = check_store(L);
+	int db = luaL_checkoption(L, 2, NULL, db_names);
+	size_t klen;
+	const char *key = luaL_checklstring(L, 3, &klen);
+	int rc = af_store_get(s, db, key, klen, push_value, L);
+
+	if (rc == AF_ENOTFOUND) {
+		lua_pushnil(L);
+		return 1;
+	}
+	return rc == AF_OK ? 1 : raise_io(L);
+}
+
+/* store:write{{db, key, value | false [, add]}, ...} : one transaction (see af_store_op) */
+static int l_store_write(lua_State *L)
+{
+	af_store *s = check_store(L);
+	lua_Integer n;
+	af_store_op *ops;
+	int rc;
+
+	luaL_checktype(L, 2, LUA_TTABLE);
+	n = luaL_len(L, 2);
+	ops = lua_newuserdatauv(L, sizeof *ops * (size_t)(n ? n : 1), 0);
+	for (lua_Integer i = 1; i <= n; i++) {
+		af_store_op *op = &ops[i - 1];
+		int top = lua_gettop(L);
+
+		if (lua_geti(L, 2, i) != LUA_TTABLE)
+			return luaL_error(L, "store:write: op %d is not a table", (int)i);
+		lua_geti(L, -1, 1);
+		op->db = luaL_checkoption(L, -1, NULL, db_names);
+		lua_geti(L, top + 1, 2);
+		op->key = luaL_checklstring(L, -1, &op->klen);
+		lua_geti(L, top + 1, 3);
+		op->val = lua_toboolean(L, -1) ? luaL_checklstring(L, -1, &op->vlen) : NULL;
+		lua_geti(L, top + 1, 4);
+		op->add = (long long)luaL_optinteger(L, -1, 0);
+		/* the strings stay referenced by the ops table during the write */
+		lua_settop(L, top);
+	}
+	rc = af_store_write(s, ops, (size_t)n);
+	return rc == AF_OK ? 0 : raise_io(L);
+}
+
+static int collect(const void *key, size_t klen, const void *val, size_t vlen, void *ctx)
+{
+	lua_State *L = ctx;
+	lua_Integer n = (lua_Integer)luaL_len(L, -2) + 1;
+
+	lua_pushlstring(L, key, klen);
+	lua_rawseti(L, -3, n);
+	lua_pushlstring(L, val, vlen);
+	lua_rawseti(L, -2, n);
+	return 0;
+}
+
+/* keys, values = store:scan(db [, prefix]) */
+static int l_store_scan(lua_State *L)
+{
+	af_store *s = check_store(L);
+	int db = luaL_checkoption(L, 2, NULL, db_names);
+	size_t plen = 0;
+	const char *prefix = luaL_optlstring(L, 3, "", &plen);
+
+	lua_newtable(L);
+	lua_newtable(L);
+	if (af_store_scan(s, db, prefix, plen, collect, L) != AF_OK)
+		return raise_io(L);
+	return 2;
+}
+
+/* entries, bytes_in_use, map_size = store:count(db) */
+static int l_store_count(lua_State *L)
+{
+	af_store *s = check_store(L);
+	int db = luaL_checkoption(L, 2, NULL, db_names);
+	size_t entries, used;
+
+	if (af_store_count(s, db, &entries, &used) != AF_OK)
+		return raise_io(L);
+	lua_pushinteger(L, (lua_Integer)entries);
+	lua_pushinteger(L, (lua_Integer)used);
+	lua_pushinteger(L, (lua_Integer)af_store_map_size(s));
+	return 3;
+}
+
+/* hex = core.hash(s) */
+static int l_hash(lua_State *L)
+{
+	size_t len;
+	const char *s = luaL_checklstring(L, 1, &len);
+	char hex[AF_HASH_HEX];
+
+	af_hash(s, len, hex);
+	lua_pushstring(L, hex);
+	return 1;
+}
+
+/* hex = core.hash_file(path) ; nil, err */
+static int l_hash_file(lua_State *L)
+{
+	char hex[AF_HASH_HEX];
+
+	if (af_hash_file(luaL_checkstring(L, 1), hex) != AF_OK) {
+		lua_pushnil(L);
+		lua_pushstring(L, af_error_last());
+		return 2;
+	}
+	lua_pushstring(L, hex);
+	return 1;
+}
+
+/* size, mtime_ns, inode = core.stat(path) ; nil, err, "missing" | "io" */
+static int l_stat(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		int missing = errno == ENOENT || errno == ENOTDIR;
+
+		lua_pushnil(L);
+		lua_pushfstring(L, "%s: %s", path, strerror(errno));
+		lua_pushstring(L, missing ? "missing" : "io");
+		return 3;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "%s: not a regular file", path);
+		lua_pushstring(L, "io");
+		return 3;
+	}
+	lua_pushinteger(L, (lua_Integer)st.st_size);
+	lua_pushinteger(L, (lua_Integer)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec);
+	lua_pushinteger(L, (lua_Integer)st.st_ino);
+	return 3;
+}
+
+/*
+ * ns = core.coarse_ns() : the clock file timestamps come from. A file whose
+ * mtime is not before this reading may still change within the same tick.
+ */
+static int l_coarse_ns(lua_State *L)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	lua_pushinteger(L, (lua_Integer)ts.tv_sec * 1000000000 + ts.tv_nsec);
+	return 1;
+}
+
+static void push_path(const char *path, void *ctx)
+{
+	lua_State *L = ctx;
+
+	lua_pushstring(L, path);
+	lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+}
+
+/* paths = core.glob(root, pattern) ; nil, err */
+static int l_glob(lua_State *L)
+{
+	const char *root = luaL_checkstring(L, 1), *pattern = luaL_checkstring(L, 2);
+
+	lua_newtable(L);
+	if (af_glob(root, pattern, push_path, L) != AF_OK) {
+		lua_pushnil(L);
+		lua_pushstring(L, af_error_last());
+		return 2;
+	}
+	return 1;
+}
+
+/* true = core.glob_match(pattern, path) */
+static int l_glob_match(lua_State *L)
+{
+	lua_pushboolean(L, af_glob_match(luaL_checkstring(L, 1), luaL_checkstring(L, 2)));
+	return 1;
+}
+
+static int push_git_error(lua_State *L, int rc)
+{
+	lua_pushnil(L);
+	lua_pushstring(L, af_error_last());
+	lua_pushstring(L, rc == AF_ENOTFOUND ? "not_found" : rc == AF_EUNAVAIL ? "unavailable" : "io");
+	return 3;
+}
+
+/* commit, branch, root = core.git_head(dir) ; nil, err, kind */
+static int l_git_head(lua_State *L)
+{
+	char commit[41], branch[256], root[4096];
+	int rc = af_git_head(luaL_checkstring(L, 1), commit, branch, sizeof branch, root, sizeof root);
+
+	if (rc != AF_OK)
+		return push_git_error(L, rc);
+	lua_pushstring(L, commit);
+	lua_pushstring(L, branch);
+	lua_pushstring(L, root);
+	return 3;
+}
+
+/* paths = core.git_match(dir, pattern) ; nil, err, kind */
+static int l_git_match(lua_State *L)
+{
+	int rc;
+
+	lua_newtable(L);
+	rc = af_git_match(luaL_checkstring(L, 1), luaL_checkstring(L, 2), push_path, L);
+	return rc == AF_OK ? 1 : push_git_error(L, rc);
+}
+
+static const luaL_Reg store_methods[] = {
+	{"get", l_store_get},
+	{"write", l_store_write},
+	{"scan", l_store_scan},
+	{"count", l_store_count},
+	{NULL, NULL}
+};
+
+static const luaL_Reg functions[] = {
+	{"store_open", l_store_open},
+	{"hash", l_hash},
+	{"hash_file", l_hash_file},
+	{"stat", l_stat},
+	{"coarse_ns", l_coarse_ns},
+	{"glob", l_glob},
+	{"glob_match", l_glob_match},
+	{"git_head", l_git_head},
+	{"git_match", l_git_match},
+	{NULL, NULL}
+};
+
+void af_store_lua_open(lua_State *L)
+{
+	luaL_newmetatable(L, STORE_MT);
+	luaL_newlib(L, store_methods);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, l_store_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pop(L, 1);
+	luaL_newmetatable(L, ERROR_MT);
+	lua_pushcfunction(L, error_tostring);
+	lua_setfield(L, -2, "__tostring");
+	lua_pop(L, 1);
+	lua_newtable(L);
+	lua_setfield(L, LUA_REGISTRYINDEX, STORE_MT ".open");
+	luaL_setfuncs(L, functions, 0);
+}

@@ -1,0 +1,84 @@
+/*
+ * store.h - the LMDB environment under the state directory: one per
+ * process, named databases for the cache and the journal.
+ *
+ * Every call is one transaction: nothing is held between calls, so a
+ * coroutine may yield between any two of them. Reads reuse one reset read
+ * transaction (renewing is cheaper than beginning). A write replays itself
+ * after growing the map when it is full (MDB_MAP_FULL), and a map grown by
+ * another process is adopted (MDB_MAP_RESIZED). Several processes may share
+ * the environment; stale reader slots of killed ones are cleared at open.
+ */
+#ifndef AF_STORE_H
+#define AF_STORE_H
+
+#include <stddef.h>
+
+/* The named databases. */
+enum af_db {
+	AF_DB_ENTRIES,   /* cache key -> entry (JSON) */
+	AF_DB_MANIFESTS, /* cache key -> the parts of the key (JSON) */
+	AF_DB_LINEAGE,   /* hash(agent, prompt) + key -> created: earlier entries of a call */
+	AF_DB_BLOBS,     /* content hash -> a large output */
+	AF_DB_STAT,      /* path -> size, mtime, inode, content hash */
+	AF_DB_COUNTERS,  /* name -> a count (hits, misses per agent) */
+	AF_DB_JOURNAL,   /* run id + step -> journal record */
+	AF_DB_RUNS,      /* run id -> run record */
+	AF_DB_COUNT
+};
+
+typedef struct af_store af_store;
+
+/*
+ * One change of a write: put val; or, with val NULL, add `add` to the
+ * decimal count stored at key (missing: 0), or delete the key when `add` is
+ * 0 (a missing key is fine). Counting inside the transaction keeps counts
+ * exact when several processes share the store.
+ */
+typedef struct af_store_op {
+	int db;
+	const void *key;
+	size_t klen;
+	const void *val;
+	size_t vlen;
+	long long add;
+} af_store_op;
+
+/*
+ * Open (creating) the environment in directory `dir` with an initial map
+ * of `map_size` bytes (0: 1 GiB; the file is sparse). Errors: AF_EIO with
+ * a message naming the file; a damaged file says how to reset it.
+ */
+int af_store_open(af_store **out, const char *dir, size_t map_size);
+
+void af_store_close(af_store *s);
+
+/* The directory the store lives in. Borrowed. */
+const char *af_store_dir(const af_store *s);
+
+/*
+ * Look `key` up in `db` and call cb(val, vlen, ctx) while the value is
+ * valid (it is a pointer into the map: copy what you keep). Returns AF_OK,
+ * AF_ENOTFOUND (cb not called), or AF_EIO.
+ */
+int af_store_get(af_store *s, int db, const void *key, size_t klen,
+		 void (*cb)(const void *val, size_t vlen, void *ctx), void *ctx);
+
+/* Apply `n` changes in one durable transaction: all or none. */
+int af_store_write(af_store *s, const af_store_op *ops, size_t n);
+
+/*
+ * Call cb for every key of `db` starting with `prefix`, in key order, until
+ * it returns non-zero. Key and value are valid only during the call.
+ */
+int af_store_scan(af_store *s, int db, const void *prefix, size_t plen,
+		  int (*cb)(const void *key, size_t klen, const void *val, size_t vlen, void *ctx),
+		  void *ctx);
+
+/* Entries in `db`, and the bytes of the map in use. */
+int af_store_count(af_store *s, int db, size_t *entries, size_t *used_bytes);
+
+/* The current map size in bytes (it grows when full). */
+size_t af_store_map_size(af_store *s);
+
+#endif

@@ -1,0 +1,121 @@
+--- Declared input files: globs expanded against the project root, and
+-- content hashes through the stat cache.
+--
+-- The stat cache keeps, per absolute path, the size, mtime (ns), inode and
+-- content hash seen, with the time the record was made. A record is
+-- trusted only when the stat still matches and the file's mtime is before
+-- the record's time (git's "racy" rule): a file changed within the same
+-- clock tick as its record keeps its mtime, so it is hashed again.
+local core = require "agentflow.core"
+local store = require "agentflow._store"
+
+local M = {}
+
+local root_dir
+
+--- The directory declared paths are relative to: the git work tree of the
+-- workflow, else the current directory.
+function M.root()
+  root_dir = root_dir or core.project_root()
+  return root_dir
+end
+
+--- The absolute path of a declared path.
+function M.absolute(path)
+  if path:sub(1, 1) == "/" then
+    return path
+  end
+  return M.root() .. "/" .. path
+end
+
+local function is_glob(p)
+  return p:find("[*?[]") ~= nil
+end
+
+-- The literal leading directories of a pattern ("erp/x" for "erp/x/*.lua").
+local function literal_dir(pattern)
+  local dir = ""
+  for seg in pattern:gmatch("([^/]*)/") do
+    if seg:find("[*?[]") then
+      break
+    end
+    dir = dir == "" and seg or dir .. "/" .. seg
+  end
+  return dir
+end
+
+-- Files matching `pattern`: the work tree's files under the pattern's
+-- literal directories, through libgit2 in a repository (so ignored files
+-- stay out), else by walking the tree; then our glob rules decide (git's
+-- pathspecs let `*` cross directories and know no `**`).
+local function match(pattern)
+  local root = M.root()
+  local dir = literal_dir(pattern)
+  local paths, err, kind = core.git_match(root, dir == "" and "*" or dir)
+  if not paths then
+    if kind == "io" then
+      return nil, err
+    end
+    return core.glob(root, pattern)
+  end
+  local out = {}
+  for _, p in ipairs(paths) do
+    if core.glob_match(pattern, p) and not p:find("^%.agentflow/") then
+      out[#out + 1] = p
+    end
+  end
+  return out
+end
+
+--- The sorted, distinct paths that `patterns` name (globs expanded; plain
+-- paths kept even when missing, so a deleted file is noticed).
+-- @return paths, or nil and a message
+function M.expand(patterns)
+  local seen, out = {}, {}
+  for _, p in ipairs(patterns) do
+    local list, err = { p }, nil
+    if is_glob(p) then
+      list, err = match(p)
+      if not list then
+        return nil, err
+      end
+    end
+    for _, path in ipairs(list) do
+      if not seen[path] then
+        seen[path] = true
+        out[#out + 1] = path
+      end
+    end
+  end
+  table.sort(out)
+  return out
+end
+
+--- The content hash of the file at absolute path `abs`, or nil and
+-- "missing" (or an error message).
+function M.hash(abs)
+  local size, mtime, ino = core.stat(abs)
+  if not size then
+    return nil, ino == "missing" and "missing" or mtime -- nil, message, kind
+  end
+  local s = store.get()
+  local rec = s and s:get("stat", abs)
+  if rec then
+    local rs, rm, ri, rt, rh = rec:match("^(%d+) (%d+) (%d+) (%d+) (%x+)$")
+    if tonumber(rs) == size and tonumber(rm) == mtime and tonumber(ri) == ino
+        and mtime < tonumber(rt) then
+      return rh
+    end
+  end
+  local now = core.coarse_ns() -- before reading: a change while hashing is then racy
+  local h, err = core.hash_file(abs)
+  if not h then
+    return nil, err
+  end
+  if s then
+    store.later({ "stat", abs, string.format("%d %d %d %d %s", size, mtime, ino, now, h) })
+  end
+  return h
+end
+
+return M

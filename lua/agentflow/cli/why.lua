@@ -1,0 +1,94 @@
+--- agentflow why RUN_ID STEP: which parts of a step's cache key changed.
+local args = require "agentflow.cli._args"
+local cache = require "agentflow._cache"
+local cjson = require "cjson.safe"
+local journal = require "agentflow._journal"
+local store = require "agentflow._store"
+
+local M = {}
+
+-- Lineage rows of `prefix`, newest first: {stamp, key}.
+local function rows(s, prefix)
+  local out = {}
+  local keys = s:scan("lineage", prefix)
+  for i = #keys, 1, -1 do
+    local stamp, key = keys[i]:sub(#prefix + 1):match("^(%x+)/(%x+)$")
+    out[#out + 1] = { stamp = stamp, key = key }
+  end
+  return out
+end
+
+-- The entry the step is compared with: the newest row of the same agent
+-- and prompt (else agent) made before the step's own entry, or before the
+-- step ended when it stored none.
+local function previous(s, rec)
+  local limit = string.format("%016x", math.floor(rec.finished_at * 1e9))
+  for _, prefix in ipairs({ rec.lineage_p, rec.lineage_a }) do
+    local skip_own = rec.stored
+    for _, row in ipairs(rows(s, prefix)) do
+      if row.stamp <= limit then
+        if skip_own and row.key == rec.key then
+          skip_own = false
+        else
+          return row.key
+        end
+      end
+    end
+  end
+end
+
+local function explain(s, rec)
+  if rec.cached then
+    return "hit", {}
+  end
+  if not rec.key then
+    return "uncached", { "the agent is not cached (cache = false)" }
+  end
+  local prev = previous(s, rec)
+  if not prev then
+    return "miss", { "no earlier entry for this agent" }
+  end
+  if prev == rec.key then
+    return "stale", { "ttl" }
+  end
+  local old, new = cache.manifest(prev), cache.manifest(rec.key)
+  if not old or not new then
+    return "miss", { "the earlier manifest is gone (invalidated or pruned)" }
+  end
+  local reasons = cache.diff(old.parts, new.parts)
+  return "stale", #reasons > 0 and reasons or { "ttl" }
+end
+
+function M.main(argv)
+  local opts, operands = args.parse(argv, 1, { json = "flag" })
+  if not opts then
+    return args.usage_error("why", "%s", operands)
+  end
+  local run_id, step = operands[1], math.tointeger(tonumber(operands[2] or ""))
+  if not run_id or not step or #operands > 2 then
+    return args.usage_error("why", "why needs RUN_ID and a STEP number")
+  end
+  local s = store.exists() and store.get()
+  local rec = s and journal.get(run_id, step)
+  if not rec then
+    return args.error(66, "no step %d in run %s", step, run_id)
+  end
+  local state, reasons = explain(s, rec)
+  if opts.json then
+    io.stdout:write(cjson.encode({ run_id = run_id, step = step, agent = rec.agent, key = rec.key,
+      state = state, reasons = reasons }), "\n")
+    return 0
+  end
+  if state == "hit" then
+    print(string.format("step %d (%s) was a cache hit: nothing changed", step, rec.agent))
+  else
+    print(string.format("step %d (%s) %s:", step, rec.agent,
+      state == "stale" and "missed because" or "ran:"))
+    for _, r in ipairs(reasons) do
+      print("  " .. r)
+    end
+  end
+  return 0
+end
+
+return M
