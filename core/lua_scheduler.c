@@ -4,6 +4,7 @@
 #include "proc.h"
 
 #include <lauxlib.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -435,7 +436,13 @@ static int l_sleep(lua_State *L)
 		op->t = t;
 		uv_timer_init(S.loop, &op->timer);
 		op->timer.data = op;
-		uv_timer_start(&op->timer, sleep_fired, (uint64_t)(s * 1000 + 0.5), 0);
+		/*
+		 * The loop's clock is cached at the start of its turn, which
+		 * may be long ago under load: refresh it, and round up, so
+		 * that a sleep never ends early.
+		 */
+		uv_update_time(S.loop);
+		uv_timer_start(&op->timer, sleep_fired, (uint64_t)ceil(s * 1000), 0);
 	} else {
 		make_ready(t);
 	}

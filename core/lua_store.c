@@ -181,6 +181,72 @@ static int l_store_count(lua_State *L)
 	return 3;
 }
 
+/* The stat cache's record of a file: what stat() said, when, and the hash. */
+typedef struct stat_record {
+	long long size, mtime_ns, ino, recorded_ns;
+	char hash[AF_HASH_HEX];
+} stat_record;
+
+static long long coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	return (long long)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void copy_record(const void *val, size_t vlen, void *ctx)
+{
+	if (vlen == sizeof(stat_record))
+		memcpy(ctx, val, vlen);
+}
+
+/*
+ * hash = store:file_hash(abs) ; hash, record ; nil, "missing" ; nil, err
+ *
+ * The content hash of a file through the stat cache. A record is trusted
+ * when size, mtime and inode match and the mtime is before the record was
+ * made (git's racy rule: a file changed in the same clock tick as its
+ * record keeps its mtime). Otherwise the file is hashed and the new record
+ * is returned for the caller to write with its next commit.
+ */
+static int l_store_file_hash(lua_State *L)
+{
+	af_store *s = check_store(L);
+	const char *path = luaL_checkstring(L, 2);
+	stat_record rec = {0}, now = {0};
+	struct stat st;
+
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+		int missing = errno == ENOENT || errno == ENOTDIR;
+
+		lua_pushnil(L);
+		if (missing)
+			lua_pushliteral(L, "missing");
+		else
+			lua_pushfstring(L, "%s: %s", path, S_ISREG(st.st_mode) ? strerror(errno) : "not a regular file");
+		return 2;
+	}
+	now.size = (long long)st.st_size;
+	now.mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	now.ino = (long long)st.st_ino;
+	if (af_store_get(s, AF_DB_STAT, path, strlen(path), copy_record, &rec) == AF_OK &&
+	    rec.size == now.size && rec.mtime_ns == now.mtime_ns && rec.ino == now.ino &&
+	    rec.mtime_ns < rec.recorded_ns && rec.hash[AF_HASH_HEX - 1] == 0) {
+		lua_pushstring(L, rec.hash);
+		return 1;
+	}
+	now.recorded_ns = coarse_ns(); /* before reading: a change while hashing is racy */
+	if (af_hash_file(path, now.hash) != AF_OK) {
+		lua_pushnil(L);
+		lua_pushstring(L, af_error_last());
+		return 2;
+	}
+	lua_pushstring(L, now.hash);
+	lua_pushlstring(L, (const char *)&now, sizeof now);
+	return 2;
+}
+
 /* hex = core.hash(s) */
 static int l_hash(lua_State *L)
 {
@@ -231,19 +297,6 @@ static int l_stat(lua_State *L)
 	lua_pushinteger(L, (lua_Integer)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec);
 	lua_pushinteger(L, (lua_Integer)st.st_ino);
 	return 3;
-}
-
-/*
- * ns = core.coarse_ns() : the clock file timestamps come from. A file whose
- * mtime is not before this reading may still change within the same tick.
- */
-static int l_coarse_ns(lua_State *L)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-	lua_pushinteger(L, (lua_Integer)ts.tv_sec * 1000000000 + ts.tv_nsec);
-	return 1;
 }
 
 static void push_path(const char *path, void *ctx)
@@ -312,6 +365,7 @@ static const luaL_Reg store_methods[] = {
 	{"write", l_store_write},
 	{"scan", l_store_scan},
 	{"count", l_store_count},
+	{"file_hash", l_store_file_hash},
 	{NULL, NULL}
 };
 
@@ -320,7 +374,6 @@ static const luaL_Reg functions[] = {
 	{"hash", l_hash},
 	{"hash_file", l_hash_file},
 	{"stat", l_stat},
-	{"coarse_ns", l_coarse_ns},
 	{"glob", l_glob},
 	{"glob_match", l_glob_match},
 	{"git_head", l_git_head},

@@ -486,8 +486,10 @@ int af_proc_spawn(af_proc **out, uv_loop_t *loop, const af_proc_opts *o,
 	p->grace_ms = o->grace_ms;
 	p->result.pid = p->pid;
 	watch(p, parent);
-	if (o->timeout_ms)
+	if (o->timeout_ms) {
+		uv_update_time(loop); /* the cached loop time may be stale */
 		uv_timer_start(&p->timer, on_timeout, o->timeout_ms, 0);
+	}
 	feed_input(p, o);
 	if (out)
 		*out = p;

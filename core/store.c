@@ -187,12 +187,12 @@ int af_store_get(af_store *s, int db, const void *key, size_t klen,
 	return rc ? fail(s, "get", rc) : AF_OK;
 }
 
-/* count at k += add, in txn */
-static int add_count(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, long long add)
+/* The count at k grows by op->add, followed by op->val if any (see store.h). */
+static int add_count(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, const af_store_op *op)
 {
-	char buf[32] = "0";
+	char buf[128] = "0";
 	MDB_val v;
-	int rc = mdb_get(txn, dbi, k, &v);
+	int rc = mdb_get(txn, dbi, k, &v), n;
 
 	if (rc == 0 && v.mv_size < sizeof buf) {
 		memcpy(buf, v.mv_data, v.mv_size);
@@ -200,7 +200,12 @@ static int add_count(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, long long add)
 	} else if (rc != MDB_NOTFOUND && rc != 0) {
 		return rc;
 	}
-	v.mv_size = (size_t)snprintf(buf, sizeof buf, "%lld", strtoll(buf, NULL, 10) + add);
+	if (op->val)
+		n = snprintf(buf, sizeof buf, "%lld %.*s", strtoll(buf, NULL, 10) + op->add,
+			     (int)(op->vlen < 64 ? op->vlen : 64), (const char *)op->val);
+	else
+		n = snprintf(buf, sizeof buf, "%lld", strtoll(buf, NULL, 10) + op->add);
+	v.mv_size = (size_t)n;
 	v.mv_data = buf;
 	return mdb_put(txn, dbi, k, &v, 0);
 }
@@ -213,10 +218,10 @@ static int apply(af_store *s, MDB_txn *txn, const af_store_op *ops, size_t n)
 		MDB_dbi dbi = s->dbi[ops[i].db];
 		int rc;
 
-		if (ops[i].val)
+		if (ops[i].add)
+			rc = add_count(txn, dbi, &k, &ops[i]);
+		else if (ops[i].val)
 			rc = mdb_put(txn, dbi, &k, &v, 0);
-		else if (ops[i].add)
-			rc = add_count(txn, dbi, &k, ops[i].add);
 		else
 			rc = mdb_del(txn, dbi, &k, NULL);
 		if (rc && rc != MDB_NOTFOUND)

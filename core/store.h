@@ -30,10 +30,11 @@ enum af_db {
 typedef struct af_store af_store;
 
 /*
- * One change of a write: put val; or, with val NULL, add `add` to the
- * decimal count stored at key (missing: 0), or delete the key when `add` is
- * 0 (a missing key is fine). Counting inside the transaction keeps counts
- * exact when several processes share the store.
+ * One change of a write: with `add` 0, put val (val NULL deletes the key;
+ * a missing key is fine). With `add`, the value is a decimal count (missing:
+ * 0) that grows by `add`, followed by " " and val when val is given
+ * ("12 1764000000.5"). Counting inside the transaction keeps counts exact
+ * when several processes share the store.
  */
 typedef struct af_store_op {
 	int db;

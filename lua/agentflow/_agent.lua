@@ -138,7 +138,17 @@ local function record(call, r, started)
   return r
 end
 
+local labels = {} -- agent name -> 'af.agent "name"', for messages
+
 local NO_OPTIONS = setmetatable({}, { __newindex = function() error("read-only", 2) end })
+
+-- "file:line: " of the line that made the call, for messages.
+local function where_of(call)
+  if call.line and call.line > 0 then
+    return string.format("%s:%d: ", call.src, call.line)
+  end
+  return ""
+end
 
 local CriticalFailure = {
   __tostring = function(e)
@@ -188,7 +198,7 @@ local function settle(call, r)
   return setmetatable({
     exit_code = 1,
     result = r,
-    message = string.format("%sstep %d (%s) failed: %s", call.where, r.step, call.name,
+    message = string.format("%sstep %d (%s) failed: %s", where_of(call), r.step, call.name,
       r.error or r.reason or "failed"),
   }, CriticalFailure)
 end
@@ -204,13 +214,19 @@ function M.prepare(level, name, opts)
   if opts ~= nil and type(opts) ~= "table" then
     util.fail(level + 1, "bad argument #2 to 'af.agent' (table expected, got %s)", type(opts))
   end
-  local def, err = agents.get(name)
-  if not def then
+  local base, err = agents.get(name)
+  if not base then
     util.fail(level + 1, "%s", err)
   end
+  local def = base
   local overrides = NO_OPTIONS
   if opts ~= nil and next(opts) ~= nil then
-    overrides = agents.normalize(level + 1, string.format("af.agent %q", name), opts)
+    local label = labels[name]
+    if not label then
+      label = string.format("af.agent %q", name)
+      labels[name] = label
+    end
+    overrides = agents.normalize(level + 1, label, opts)
   end
   def = agents.merge(def, overrides)
   if def.fallback and not agents.get(def.fallback) then
@@ -221,8 +237,10 @@ function M.prepare(level, name, opts)
   return {
     name = name,
     def = def,
+    base = base,
     overrides = overrides,
-    where = info and info.currentline > 0 and string.format("%s:%d: ", info.short_src, info.currentline) or "",
+    src = info and info.short_src,
+    line = info and info.currentline or -1,
   }
 end
 
@@ -252,7 +270,6 @@ local function new_task(call, step)
     params = def.params or {},
     run_id = id,
     step = step,
-    idempotency_key = id .. ":" .. step,
   }
 end
 
@@ -262,9 +279,10 @@ local function cache_identity(call)
   if call.def.cache == false or not store.get() then
     return nil
   end
-  local ok, c = pcall(cache.prepare, call.def, call.task)
+  call.def_hash = call.def_hash or cache.definition_hash(call.base, call.overrides)
+  local ok, c = pcall(cache.prepare, call.def, call.task, call.def_hash)
   if not ok then
-    error(string.format("%sagent %s: %s", call.where, call.name, tostring(c)), 0)
+    error(string.format("%sagent %s: %s", where_of(call), call.name, tostring(c)), 0)
   end
   return c
 end
@@ -296,6 +314,7 @@ local function run_and_store(call, c)
     running = { done = core.event() }
     inflight[c.key] = running
   end
+  call.task.idempotency_key = call.task.run_id .. ":" .. call.task.step
   local ok, r = pcall(run_chain, call)
   if running then
     inflight[c.key] = nil
@@ -318,6 +337,10 @@ end
 
 local function journal_step(call, r, c)
   if not store.get() then
+    return
+  end
+  if r.cached then
+    journal.hit(r.run_id, r.step, call.name, r.key)
     return
   end
   journal.step({

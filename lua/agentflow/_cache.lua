@@ -6,7 +6,7 @@
 -- inputs}), lineage ("p:" hash(agent, prompt) or "a:" hash(agent), then
 -- the creation time, then the key: earlier entries of the same call),
 -- blobs (hash -> large outputs), counters (hits/AGENT, misses/AGENT,
--- access/KEY, last/KEY).
+-- access/KEY = "COUNT LAST_ACCESS_TIME").
 local cjson = require "cjson.safe"
 local canon = require "agentflow._canon"
 local core = require "agentflow.core"
@@ -45,8 +45,8 @@ end
 local def_hashes = setmetatable({}, { __mode = "k" })
 
 -- The hash of what a definition does: an agent file's bytes, or the
--- canonical encoding of its non-policy keys.
-local function definition_hash(def)
+-- canonical encoding of its non-policy keys. Memoized per definition.
+local function base_hash(def)
   local h = def_hashes[def]
   if not h then
     if def.source_text then
@@ -65,21 +65,44 @@ local function definition_hash(def)
   return h
 end
 
+--- The definition part of a key: the registered definition `base`, and
+-- any call option in `overrides` that changes what the agent does.
+function M.definition_hash(base, overrides)
+  local h, extra = base_hash(base), nil
+  for k, v in pairs(overrides or {}) do
+    if not POLICY[k] then
+      extra = extra or {}
+      extra[k] = v
+    end
+  end
+  return extra and core.hash(h .. canon.encode(extra)) or h
+end
+
 --- The TTL of `def` in seconds (math.huge: never expires).
 function M.ttl(def)
   return def.ttl or M.DEFAULT_TTLS[def.name] or M.DEFAULT_TTL
 end
 
+local DEFAULT_POLICY = { files = true }
+
 local function policy_of(def)
+  if not def.invalidate_on then
+    return DEFAULT_POLICY
+  end
   local p = {}
-  for _, what in ipairs(def.invalidate_on or { "files" }) do
+  for _, what in ipairs(def.invalidate_on) do
     p[what] = true
   end
   return p
 end
 
 -- {path = content hash | "missing" | "-"} for the declared patterns.
+local EMPTY = setmetatable({}, { __newindex = function() error("read-only", 2) end })
+
 local function file_part(patterns, with_content)
+  if #patterns == 0 then
+    return EMPTY, EMPTY
+  end
   local paths, err = files.expand(patterns)
   if not paths then
     error(err, 0)
@@ -122,48 +145,124 @@ local function git_part(p)
     p.branch and (branch or "(no repository)") or nil
 end
 
---- The cache identity of a call: {key, parts, inputs, lineage_p,
--- lineage_a, ttl}. `task` is the task the executor would get.
-function M.prepare(def, task)
+local EMPTY_PARAMS = canon.hash({})
+local executor_versions = {}
+local agent_lineage = {}
+
+local function executor_version(name)
+  local v = executor_versions[name]
+  if not v then
+    v = name .. "/" .. (require("agentflow.executors." .. name).version or "?")
+    executor_versions[name] = v
+  end
+  return v
+end
+
+-- "path\0hash\0..." of a {path = hash} part, in path order.
+local function encode_paths(part)
+  if next(part) == nil then
+    return ""
+  end
+  local keys = {}
+  for k in pairs(part) do
+    keys[#keys + 1] = k
+  end
+  table.sort(keys)
+  local out = {}
+  for i, k in ipairs(keys) do
+    out[i] = k .. "\0" .. part[k]
+  end
+  return table.concat(out, "\0")
+end
+
+-- The parts of a key that come from the definition, hashed once per
+-- definition hash and salt.
+local statics = {}
+
+local function static_hash(c)
+  local memo = c.definition .. "\0" .. c.salt
+  local h = statics[memo]
+  if not h then
+    h = core.hash(string.pack("s4s4s4s4s4s4", "agentflow-cache-" .. M.VERSION, c.agent,
+      c.definition, c.executor, c.model, c.salt))
+    statics[memo] = h
+  end
+  return h
+end
+
+-- The key: a hash over the parts, each length-prefixed, in a fixed order.
+local function key_of(c)
+  return core.hash(string.pack("s4s4s4s4s4s4s4s4", static_hash(c), c.prompt_hash, c.params_hash,
+    encode_paths(c.files), encode_paths(c.configs), encode_paths(c.env), c.commit or "",
+    c.branch or ""))
+end
+
+local function config_part(def)
+  local list = {}
+  for _, c in ipairs(def.configs or {}) do
+    list[#list + 1] = c
+  end
+  for _, c in ipairs(project_configs) do
+    list[#list + 1] = c
+  end
+  return (file_part(list, true))
+end
+
+-- What a cache hit does not need is made on first use: the lineage of
+-- the agent and prompt, the parts of the key as manifests keep them, and
+-- the inputs shown by `cache show`.
+local Identity = {
+  __index = function(c, k)
+    local v
+    if k == "lineage_p" then
+      v = "p:" .. core.hash(string.pack("s4s4", c.agent, c.prompt)) .. "/"
+    elseif k == "parts" then
+      v = { v = M.VERSION, agent = c.agent, definition = c.definition, executor = c.executor,
+        model = c.model, prompt = c.prompt_hash, params = c.params_hash, salt = c.salt,
+        files = c.files, configs = c.configs, env = c.env, commit = c.commit, branch = c.branch }
+    elseif k == "inputs" then
+      v = { prompt = c.prompt, params = c.params, files = c.paths }
+    else
+      return nil
+    end
+    rawset(c, k, v)
+    return v
+  end,
+}
+
+--- The cache identity of a call: {key, agent, ttl, parts, inputs,
+-- lineage_p, lineage_a, ...}. `task` is the task the executor would get;
+-- `def_hash` comes from M.definition_hash.
+function M.prepare(def, task, def_hash)
   local p = policy_of(def)
   local file_hashes, paths = file_part(task.files, p.files)
-  local configs = {}
-  if p.configs then
-    local list = {}
-    for _, c in ipairs(def.configs or {}) do
-      list[#list + 1] = c
-    end
-    for _, c in ipairs(project_configs) do
-      list[#list + 1] = c
-    end
-    configs = file_part(list, true)
-  end
   local commit, branch = git_part(p)
-  local executor = require("agentflow.executors." .. def.executor)
-  local parts = {
-    v = M.VERSION,
+  local la = agent_lineage[def.name]
+  if not la then
+    la = "a:" .. core.hash(def.name) .. "/"
+    agent_lineage[def.name] = la
+  end
+  local c = setmetatable({
     agent = def.name,
-    definition = definition_hash(def),
-    executor = def.executor .. "/" .. (executor.version or "?"),
+    definition = def_hash or M.definition_hash(def),
+    executor = executor_version(def.executor),
     model = def.model or "",
-    prompt = core.hash(task.prompt),
-    params = canon.hash(task.params),
     salt = def.salt or "",
+    prompt = task.prompt,
+    prompt_hash = core.hash(task.prompt),
+    params = task.params,
+    params_hash = next(task.params) == nil and EMPTY_PARAMS or canon.hash(task.params),
     files = file_hashes,
-    configs = configs,
-    env = env_part(def.env),
+    configs = p.configs and config_part(def) or EMPTY,
+    env = def.env and env_part(def.env) or EMPTY,
     commit = commit,
     branch = branch,
-  }
-  return {
-    key = canon.hash(parts),
-    parts = parts,
-    inputs = { prompt = task.prompt, params = task.params, files = paths },
-    lineage_p = "p:" .. canon.hash({ def.name, task.prompt }) .. "/",
-    lineage_a = "a:" .. core.hash(def.name) .. "/",
+    paths = paths,
+    lineage_a = la,
     ttl = M.ttl(def),
-    agent = def.name,
-  }
+  }, Identity)
+  c.key = key_of(c)
+  return c
 end
 
 local function decode_entry(raw)
@@ -194,12 +293,40 @@ local function output_of(e)
   return e.output ~= cjson.null and e.output or nil
 end
 
+-- Use counts, kept in memory and written once at the end of the run:
+-- hits and misses per agent, accesses per key with the last one's time.
+local counts = nil
+
+local function write_counts()
+  local now = string.format("%.3f", core.now())
+  for agent, n in pairs(counts.hits) do
+    store.later({ "counters", "hits/" .. agent, false, n })
+  end
+  for agent, n in pairs(counts.misses) do
+    store.later({ "counters", "misses/" .. agent, false, n })
+  end
+  for key, n in pairs(counts.access) do
+    store.later({ "counters", "access/" .. key, now, n })
+  end
+  counts = nil
+  store.flush()
+end
+
+local function count(kind, name)
+  if not counts then
+    counts = { hits = {}, misses = {}, access = {} }
+    require("agentflow._run").on_finish(write_counts)
+  end
+  local t = counts[kind]
+  t[name] = (t[name] or 0) + 1
+end
+
 --- A fresh entry for `c` as a result record (cached = true), counting the
 -- hit; or nil and "ttl" (expired) or "miss".
 function M.hit(c)
   local e, fresh = M.entry(c.key)
   if not e or not fresh then
-    store.later({ "counters", "misses/" .. c.agent, false, 1 })
+    count("misses", c.agent)
     return nil, e and "ttl" or "miss"
   end
   local r = e.result
@@ -208,9 +335,8 @@ function M.hit(c)
   r.attempts = 0
   r.cost_usd = 0
   r.key = c.key
-  store.later({ "counters", "hits/" .. c.agent, false, 1 })
-  store.later({ "counters", "access/" .. c.key, false, 1 })
-  store.later({ "counters", "last/" .. c.key, string.format("%.3f", core.now()) })
+  count("hits", c.agent)
+  count("access", c.key)
   return r
 end
 

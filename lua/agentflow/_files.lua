@@ -1,11 +1,12 @@
 --- Declared input files: globs expanded against the project root, and
 -- content hashes through the stat cache.
 --
--- The stat cache keeps, per absolute path, the size, mtime (ns), inode and
--- content hash seen, with the time the record was made. A record is
--- trusted only when the stat still matches and the file's mtime is before
--- the record's time (git's "racy" rule): a file changed within the same
--- clock tick as its record keeps its mtime, so it is hashed again.
+-- The stat cache (store:file_hash, in C) keeps, per absolute path, the
+-- size, mtime (ns), inode and content hash seen, with the time the record
+-- was made. A record is trusted only when the stat still matches and the
+-- file's mtime is before the record's time (git's "racy" rule): a file
+-- changed within the same clock tick as its record keeps its mtime, so it
+-- is hashed again.
 local core = require "agentflow.core"
 local store = require "agentflow._store"
 
@@ -92,30 +93,22 @@ function M.expand(patterns)
 end
 
 --- The content hash of the file at absolute path `abs`, or nil and
--- "missing" (or an error message).
+-- "missing" (or an error message). Through the stat cache when the store
+-- is open (see store:file_hash); a new record waits for the next commit.
 function M.hash(abs)
-  local size, mtime, ino = core.stat(abs)
-  if not size then
-    return nil, ino == "missing" and "missing" or mtime -- nil, message, kind
-  end
   local s = store.get()
-  local rec = s and s:get("stat", abs)
-  if rec then
-    local rs, rm, ri, rt, rh = rec:match("^(%d+) (%d+) (%d+) (%d+) (%x+)$")
-    if tonumber(rs) == size and tonumber(rm) == mtime and tonumber(ri) == ino
-        and mtime < tonumber(rt) then
-      return rh
+  if not s then
+    local size, err, kind = core.stat(abs)
+    if not size then
+      return nil, kind == "missing" and "missing" or err
     end
+    return core.hash_file(abs)
   end
-  local now = core.coarse_ns() -- before reading: a change while hashing is then racy
-  local h, err = core.hash_file(abs)
-  if not h then
-    return nil, err
+  local h, rec = s:file_hash(abs)
+  if h and rec then
+    store.later({ "stat", abs, rec })
   end
-  if s then
-    store.later({ "stat", abs, string.format("%d %d %d %d %s", size, mtime, ino, now, h) })
-  end
-  return h
+  return h, rec
 end
 
 return M

@@ -20,8 +20,9 @@ local function entries(s)
     if type(e) == "table" then
       e.key = key
       e.bytes = #values[i] + (e.output_blob and e.size or 0)
-      e.hits = tonumber(s:get("counters", "access/" .. key)) or 0
-      e.last_access = tonumber(s:get("counters", "last/" .. key))
+      local n, last = (s:get("counters", "access/" .. key) or ""):match("^(%d+) ?(.*)$")
+      e.hits = tonumber(n) or 0
+      e.last_access = tonumber(last)
       list[#list + 1] = e
     end
   end
@@ -139,6 +140,9 @@ local function show(s, opts, key_prefix)
     output = cjson.decode(s:get("blobs", e.output_blob) or "null")
   end
   local parts, inputs = m.parts or {}, m.inputs or {}
+  local n, last = (s:get("counters", "access/" .. key) or ""):match("^(%d+) ?(.*)$")
+  local access
+  access, last = tonumber(n) or 0, tonumber(last)
   local configs = {}
   for path in pairs(parts.configs or {}) do
     configs[#configs + 1] = path
@@ -152,8 +156,7 @@ local function show(s, opts, key_prefix)
     result = e.result,
     metadata = {
       created = iso(e.created), expiresAt = iso(e.expires_at), gitCommit = e.commit,
-      accessCount = tonumber(s:get("counters", "access/" .. key)) or 0,
-      lastAccess = iso(tonumber(s:get("counters", "last/" .. key))), size = e.size,
+      accessCount = access, lastAccess = iso(last), size = e.size,
     },
     dependencies = { files = parts.files or {}, configs = configs, gitBranch = e.branch },
     manifest = parts,
@@ -174,7 +177,6 @@ local function deletions(s, keys)
       ops[#ops + 1] = { db, key, false }
     end
     ops[#ops + 1] = { "counters", "access/" .. key, false }
-    ops[#ops + 1] = { "counters", "last/" .. key, false }
   end
   for _, row in ipairs((s:scan("lineage"))) do
     if keys[row:match("([^/]*)$")] then
