@@ -149,6 +149,11 @@ lua_State *af_host_new(const char *script_path)
 		fprintf(stderr, "agentflow: cannot create the Lua state: out of memory\n");
 		return NULL;
 	}
+	/*
+	 * Steps allocate many short-lived tables (tasks, records, keys):
+	 * the generational collector handles them for less (tools/bench).
+	 */
+	lua_gc(L, LUA_GCGEN, 0, 0);
 	lua_pushcfunction(L, setup);
 	if (script_path)
 		lua_pushstring(L, script_path);

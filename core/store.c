@@ -7,9 +7,12 @@
 #include <lmdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define DEFAULT_MAP ((size_t)1 << 30)
+#define SYNC_EVERY_NS (50 * 1000000ULL)
 
 static const char *const db_names[AF_DB_COUNT] = {
 	"entries", "manifests", "lineage", "blobs", "stat", "counters", "journal", "runs",
@@ -20,8 +23,17 @@ struct af_store {
 	MDB_dbi dbi[AF_DB_COUNT];
 	MDB_txn *reader; /* reset between reads, renewed for the next */
 	size_t map_size;
+	uint64_t synced_ns; /* when the file was last flushed to disk */
 	char *dir;
 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
 
 /* An error naming the file; damage says how to start again. */
 static int fail(const af_store *s, const char *what, int rc)
@@ -89,7 +101,7 @@ int af_store_open(af_store **out, const char *dir, size_t map_size)
 	}
 	if ((rc = mdb_env_create(&s->env)) || (rc = mdb_env_set_maxdbs(s->env, AF_DB_COUNT)) ||
 	    (rc = mdb_env_set_mapsize(s->env, s->map_size)) ||
-	    (rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600))) {
+	    (rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NOSYNC, 0600))) {
 		rc = fail(s, "open", rc);
 		af_store_close(s);
 		return rc;
@@ -103,8 +115,17 @@ int af_store_open(af_store **out, const char *dir, size_t map_size)
 		af_store_close(s);
 		return rc;
 	}
+	s->synced_ns = now_ns();
 	*out = s;
 	return AF_OK;
+}
+
+int af_store_sync(af_store *s)
+{
+	int rc = mdb_env_sync(s->env, 1);
+
+	s->synced_ns = now_ns();
+	return rc ? fail(s, "sync", rc) : AF_OK;
 }
 
 void af_store_close(af_store *s)
@@ -113,8 +134,10 @@ void af_store_close(af_store *s)
 		return;
 	if (s->reader)
 		mdb_txn_abort(s->reader);
-	if (s->env)
+	if (s->env) {
+		mdb_env_sync(s->env, 1);
 		mdb_env_close(s->env);
+	}
 	free(s->dir);
 	free(s);
 }
@@ -264,7 +287,9 @@ int af_store_write(af_store *s, const af_store_op *ops, size_t n)
 				return fail(s, "grow the map", rc);
 			continue; /* replay on the larger map */
 		}
-		return rc ? fail(s, "write", rc) : AF_OK;
+		if (rc)
+			return fail(s, "write", rc);
+		return now_ns() - s->synced_ns >= SYNC_EVERY_NS ? af_store_sync(s) : AF_OK;
 	}
 }
 

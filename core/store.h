@@ -8,6 +8,13 @@
  * after growing the map when it is full (MDB_MAP_FULL), and a map grown by
  * another process is adopted (MDB_MAP_RESIZED). Several processes may share
  * the environment; stale reader slots of killed ones are cleared at open.
+ *
+ * Durability: a write is committed at once, so it survives the process
+ * being killed (the pages are in the kernel's cache) and other processes
+ * see it. The flush to disk (fsync) happens at most every 50 ms, at a
+ * write, and at af_store_sync and close: an operating-system crash can lose
+ * the last 50 ms of writes, which the journal's at-least-once replay
+ * covers. Flushing every commit would cost ~0.3 ms per step.
  */
 #ifndef AF_STORE_H
 #define AF_STORE_H
@@ -52,6 +59,10 @@ typedef struct af_store_op {
  */
 int af_store_open(af_store **out, const char *dir, size_t map_size);
 
+/* Flush everything committed so far to disk. */
+int af_store_sync(af_store *s);
+
+/* Flush and close. */
 void af_store_close(af_store *s);
 
 /* The directory the store lives in. Borrowed. */
@@ -65,7 +76,7 @@ const char *af_store_dir(const af_store *s);
 int af_store_get(af_store *s, int db, const void *key, size_t klen,
 		 void (*cb)(const void *val, size_t vlen, void *ctx), void *ctx);
 
-/* Apply `n` changes in one durable transaction: all or none. */
+/* Apply `n` changes in one transaction: all or none (durability: above). */
 int af_store_write(af_store *s, const af_store_op *ops, size_t n);
 
 /*

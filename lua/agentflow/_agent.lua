@@ -348,7 +348,7 @@ local function journal_step(call, r, c)
     key = c and c.key, lineage_p = c and c.lineage_p, lineage_a = c and c.lineage_a,
     stored = c ~= nil and not r.cached and r.status == "success",
     error = r.error, reason = r.reason, finished_at = core.now(),
-  })
+  }, call.def.executor ~= "lua")
 end
 
 --- Run a prepared call and return its result record (see DESIGN.md). The

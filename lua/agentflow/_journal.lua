@@ -11,9 +11,17 @@ local function step_key(run_id, step)
 end
 
 --- Record the end of a step that ran: `rec` holds run_id, step, agent,
--- status, cached, key, lineage (for `why`), error, finished_at.
-function M.step(rec)
-  store.commit({ { "journal", step_key(rec.run_id, rec.step), cjson.encode(rec) } })
+-- status, cached, key, lineage (for `why`), error, finished_at. With
+-- `durable`, committed at once (the step had effects outside agentflow);
+-- otherwise it waits for the next commit (an in-process step that a
+-- replay can simply run again).
+function M.step(rec, durable)
+  local op = { "journal", step_key(rec.run_id, rec.step), cjson.encode(rec) }
+  if durable then
+    store.commit({ op })
+  else
+    store.later(op)
+  end
 end
 
 -- Steps answered by the cache, kept as lines "STEP KEY AGENT" and written

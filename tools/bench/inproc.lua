@@ -20,7 +20,7 @@ if kind == "sleep" then
   end
   return
 end
-af.define_agent("noop", { run = function() return true end, retries = 0 })
+af.define_agent("noop", { run = function() return true end, retries = 0, cache = false })
 for _ = 1, n do
   af.agent("noop")
 end

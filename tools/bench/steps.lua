@@ -2,8 +2,8 @@
 -- KIND: exec (af.exec of /bin/true), agent (a command agent running
 -- /bin/true), lua (a Lua agent), sleep (af.sleep(0)). Prints peak RSS.
 local n, max, kind = tonumber(arg[1]), tonumber(arg[2]), arg[3] or "exec"
-af.define_agent("true", { command = { "/bin/true" }, retries = 0 })
-af.define_agent("noop", { run = function() return true end, retries = 0 })
+af.define_agent("true", { command = { "/bin/true" }, retries = 0, cache = false })
+af.define_agent("noop", { run = function() return true end, retries = 0, cache = false })
 local step = ({
   exec = function() return af.exec({ "/bin/true" }) end,
   agent = function() return af.agent("true") end,
