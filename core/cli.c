@@ -19,6 +19,7 @@ static const af_command *const commands[] = {
 	&af_command_plan,
 	&af_command_why,
 	&af_command_cache,
+	&af_command_patterns,
 	&af_command_repl,
 	&af_command_help,
 };

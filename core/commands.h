@@ -8,6 +8,7 @@ extern const af_command af_command_run;
 extern const af_command af_command_plan;
 extern const af_command af_command_why;
 extern const af_command af_command_cache;
+extern const af_command af_command_patterns;
 extern const af_command af_command_repl;
 
 /* The most processes --jobs may allow at once. */

@@ -338,7 +338,14 @@ function M.orchestrate(o)
     if not o.description then
       util.fail(1, "%s: give a pattern or a description to choose one from", fname)
     end
-    pattern = require("agentflow.patterns").select(o.description)
+    local chosen, _, reasons = require("agentflow.patterns").select(o.description)
+    pattern = chosen
+    local cues = {}
+    for i = 1, math.min(3, #reasons) do
+      cues[i] = string.format("%s \"%s\" +%.1f", reasons[i].pattern, reasons[i].cue, reasons[i].weight)
+    end
+    require("agentflow._progress").message(string.format("af.orchestrate: pattern %s for %q (%s)",
+      pattern, o.description, #cues > 0 and table.concat(cues, ", ") or "no cue: the default"))
   end
   local apply = PATTERNS[pattern]
   if not apply then

@@ -37,6 +37,7 @@ local lazy = {
   iterative = { "agentflow.flow", "iterative" },
   pipeline = { "agentflow.flow", "pipeline" },
   orchestrate = { "agentflow.flow", "orchestrate" },
+  select_pattern = { "agentflow.patterns", "select" },
 }
 
 return setmetatable(M, {
