@@ -20,6 +20,9 @@ static const af_command *const commands[] = {
 	&af_command_why,
 	&af_command_cache,
 	&af_command_patterns,
+	&af_command_resume,
+	&af_command_runs,
+	&af_command_report,
 	&af_command_repl,
 	&af_command_help,
 };

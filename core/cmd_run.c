@@ -20,6 +20,12 @@ int af_run_workflow(int argc, char **argv, const af_run_options *o)
 		af_host_set_option(L, "no_cache", 1);
 	if (o && o->plan)
 		af_host_set_option(L, "plan", 1);
+	if (o && o->resume)
+		af_host_set_option_string(L, "resume", o->resume);
+	if (o && o->junit)
+		af_host_set_option_string(L, "junit", o->junit);
+	if (o && o->ci)
+		af_host_set_option(L, "ci", 1);
 	rc = af_host_run_script(L, "agentflow", argc, argv);
 	af_host_close(L);
 	return rc;
@@ -43,6 +49,8 @@ static int cmd_run(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"jobs", required_argument, NULL, 'j'},
 		{"no-cache", no_argument, NULL, 'n'},
+		{"junit", required_argument, NULL, 'J'},
+		{"ci", no_argument, NULL, 'c'},
 		{NULL, 0, NULL, 0}
 	};
 	af_run_options o = {0};
@@ -54,6 +62,10 @@ static int cmd_run(int argc, char **argv)
 			return AF_EXIT_USAGE;
 		if (c == 'n')
 			o.no_cache = 1;
+		if (c == 'J')
+			o.junit = optarg;
+		if (c == 'c')
+			o.ci = 1;
 		if (c == 'j' && (o.jobs = parse_count(optarg, AF_MAX_JOBS)) < 0)
 			return af_cli_usage_error(&af_command_run,
 						  "--jobs wants a whole number from 1 to %d, not '%s'",
@@ -66,7 +78,7 @@ static int cmd_run(int argc, char **argv)
 
 const af_command af_command_run = {
 	"run", "run a workflow script",
-	"usage: agentflow run SCRIPT.lua [--jobs N] [--no-cache] [-- ARGS]\n"
+	"usage: agentflow run SCRIPT.lua [--jobs N] [--no-cache] [--ci] [--junit FILE] [-- ARGS]\n"
 	"\n"
 	"Run the workflow SCRIPT.lua. ARGS are the script's: they fill Lua's `arg`\n"
 	"table (arg[0] is the script) and the chunk's `...`. `agentflow SCRIPT.lua\n"
@@ -76,6 +88,10 @@ const af_command af_command_run = {
 	"                 at least 8); wins over af.configure{jobs = N}\n"
 	"  --no-cache     run every agent, serving nothing from the cache (results\n"
 	"                 are still stored)\n"
+	"  --junit FILE   write the run's JUnit XML report to FILE at the end\n"
+	"  --ci           no live status line (as under CI=true); with\n"
+	"                 GITHUB_ACTIONS=true, failed steps become ::error\n"
+	"                 annotations and the report goes to $GITHUB_STEP_SUMMARY\n"
 	"\n"
 	"Progress goes to stderr: a live status line on a terminal, else a line\n"
 	"per event (AGENTFLOW_PROGRESS=line|plain|off chooses).\n"

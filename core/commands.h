@@ -9,6 +9,9 @@ extern const af_command af_command_plan;
 extern const af_command af_command_why;
 extern const af_command af_command_cache;
 extern const af_command af_command_patterns;
+extern const af_command af_command_resume;
+extern const af_command af_command_runs;
+extern const af_command af_command_report;
 extern const af_command af_command_repl;
 
 /* The most processes --jobs may allow at once. */
@@ -19,6 +22,9 @@ typedef struct af_run_options {
 	long jobs;    /* processes at once (--jobs) */
 	int no_cache; /* run every agent; still store the results (--no-cache) */
 	int plan;     /* look agents up, run none, write nothing (agentflow plan) */
+	const char *resume; /* the run this one continues (agentflow resume) */
+	const char *junit;  /* write the JUnit report here at the end (--junit) */
+	int ci;             /* no live status line (--ci; also CI=true) */
 } af_run_options;
 
 /*

@@ -319,6 +319,16 @@ int af_host_run_chunk(lua_State *L, const char *chunk, const char *name)
 	return finish(L, af_host_pcall(L, 0, 0));
 }
 
+void af_host_set_option_string(lua_State *L, const char *name, const char *value)
+{
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+	lua_getfield(L, -1, "agentflow.core");
+	lua_getfield(L, -1, "options");
+	lua_pushstring(L, value);
+	lua_setfield(L, -2, name);
+	lua_pop(L, 3);
+}
+
 void af_host_set_option(lua_State *L, const char *name, lua_Integer value)
 {
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);

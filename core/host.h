@@ -73,6 +73,9 @@ int af_host_run_module(lua_State *L, const char *module, int argc, char **argv);
  */
 void af_host_set_option(lua_State *L, const char *name, lua_Integer value);
 
+/* As af_host_set_option, with a string value. */
+void af_host_set_option_string(lua_State *L, const char *name, const char *value);
+
 /* The script path given to af_host_new, or NULL. Borrowed. */
 const char *af_host_script_path(lua_State *L);
 

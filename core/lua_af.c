@@ -6,8 +6,12 @@
 #include "state.h"
 
 #include <lauxlib.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 /* path = core.state_dir([create]) ; nil, err when it cannot be created */
@@ -61,6 +65,58 @@ static int l_project_root(lua_State *L)
 	return 1;
 }
 
+/* path = core.realpath(path) ; nil, err */
+static int l_realpath(lua_State *L)
+{
+	char *p = realpath(luaL_checkstring(L, 1), NULL);
+
+	if (!p) {
+		luaL_pushfail(L);
+		lua_pushstring(L, strerror(errno));
+		return 2;
+	}
+	lua_pushstring(L, p);
+	free(p);
+	return 1;
+}
+
+/* pid = core.pid() */
+static int l_pid(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)getpid());
+	return 1;
+}
+
+/* alive = core.pid_alive(pid) : a process with that id exists (not a zombie) */
+static int l_pid_alive(lua_State *L)
+{
+	lua_Integer pid = luaL_checkinteger(L, 1);
+	char path[64], buf[256];
+	FILE *f;
+	int alive = pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+
+	snprintf(path, sizeof path, "/proc/%lld/stat", (long long)pid);
+	if (alive && (f = fopen(path, "r"))) {
+		const char *close;
+
+		if (fgets(buf, sizeof buf, f) && (close = strrchr(buf, ')')) && close[1] && close[2] == 'Z')
+			alive = 0;
+		fclose(f);
+	}
+	lua_pushboolean(L, alive);
+	return 1;
+}
+
+/* name = core.hostname() */
+static int l_hostname(lua_State *L)
+{
+	char name[256] = "";
+
+	gethostname(name, sizeof name - 1);
+	lua_pushstring(L, name);
+	return 1;
+}
+
 /* n = core.cpus() : the CPUs this process may use */
 static int l_cpus(lua_State *L)
 {
@@ -73,6 +129,10 @@ static const luaL_Reg core_functions[] = {
 	{"script_path", l_script_path},
 	{"cpus", l_cpus},
 	{"project_root", l_project_root},
+	{"realpath", l_realpath},
+	{"pid", l_pid},
+	{"pid_alive", l_pid_alive},
+	{"hostname", l_hostname},
 	{NULL, NULL}
 };
 

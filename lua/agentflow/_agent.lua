@@ -6,6 +6,7 @@ local agents = require "agentflow.agents"
 local cache = require "agentflow._cache"
 local journal = require "agentflow._journal"
 local plan = require "agentflow._plan"
+local replay = require "agentflow._replay"
 local run = require "agentflow._run"
 local sem = require "agentflow._sem"
 local store = require "agentflow._store"
@@ -273,10 +274,11 @@ local function new_task(call, step)
   }
 end
 
--- The cache identity of a call, or nil when it is not cached (cache =
--- false, or no store). An unreadable input is an error at the call.
-local function cache_identity(call)
-  if call.def.cache == false or not store.get() then
+-- The identity of a call (its cache key and the parts of it), or nil
+-- without a store. The journal keys every step by it, cached or not. An
+-- unreadable input is an error at the call.
+local function identity(call)
+  if not store.get() then
     return nil
   end
   call.def_hash = call.def_hash or cache.definition_hash(call.base, call.overrides)
@@ -336,7 +338,7 @@ local function run_and_store(call, c)
 end
 
 local function journal_step(call, r, c)
-  if not store.get() then
+  if not c then
     return
   end
   if r.cached then
@@ -344,11 +346,29 @@ local function journal_step(call, r, c)
     return
   end
   journal.step({
-    run_id = r.run_id, step = r.step, agent = call.name, status = r.status, cached = r.cached,
-    key = c and c.key, lineage_p = c and c.lineage_p, lineage_a = c and c.lineage_a,
-    stored = c ~= nil and not r.cached and r.status == "success",
+    run_id = r.run_id, step = r.step, agent = call.name, status = r.status, key = c.key,
+    lineage_p = c.lineage_p, lineage_a = c.lineage_a,
+    stored = call.def.cache ~= false and r.status == "success",
     error = r.error, reason = r.reason, finished_at = core.now(),
-  }, call.def.executor ~= "lua")
+  }, r, call.def.executor ~= "lua")
+end
+
+-- The result of a call: replayed from the journal, from the cache, or by
+-- running the agent (journaled as started first).
+local function result_of(call, c)
+  local cacheable = c and call.def.cache ~= false and c or nil
+  local r = c and replay.result(call.task.run_id, call.task.step, call.name, c.key)
+  if r then
+    return r
+  end
+  r = cacheable and cached_result(cacheable)
+  if r then
+    return r
+  end
+  if c then
+    journal.started(call.task.run_id, call.task.step, call.name, c.key, call.def.executor ~= "lua")
+  end
+  return run_and_store(call, cacheable)
 end
 
 --- Run a prepared call and return its result record (see DESIGN.md). The
@@ -358,16 +378,13 @@ function M.run(call)
   local started = core.monotonic()
   local step = run.begin_step(call.name)
   call.task = new_task(call, step)
-  local c = cache_identity(call)
+  local c = identity(call)
   if plan.active() then
-    local r = plan.step(call.name, step, c, call.unknown)
+    local r = plan.step(call.name, step, call.def.cache ~= false and c or nil, call.unknown)
     run.end_step(call.name, r)
     return r
   end
-  local ok, r = true, c and cached_result(c)
-  if not r then
-    ok, r = pcall(run_and_store, call, c)
-  end
+  local ok, r = pcall(result_of, call, c)
   if not ok then
     run.end_step(call.name, nil)
     error(r, 0)
@@ -376,7 +393,9 @@ function M.run(call)
   r.key = c and c.key
   local failure = settle(call, r)
   run.end_step(call.name, r)
-  journal_step(call, r, c)
+  if not r.replayed then
+    journal_step(call, r, c)
+  end
   if failure then
     error(failure, 0)
   end

@@ -1,22 +1,29 @@
---- The run journal: one record per step, under "RUN_ID/NNNNNN" in the
--- journal database. A step that ran is committed at once (it cost time or
--- money); a cache hit waits for the next commit, since a rerun reproduces it.
+--- The run journal: one record per step under "RUN_ID/NNNNNN" in the
+-- journal database (DESIGN.md, "Two stores, two jobs").
+--
+-- A step that runs writes `started` before it launches and `completed`
+-- (or `failed`) with its result after, each committed at once; results
+-- larger than 16 KiB go to the blob table. A step answered by the cache is
+-- kept as a line "STEP KEY AGENT" in chunks under "RUN_ID/hits/FIRST_STEP"
+-- that wait for the next commit: a rerun reproduces it, so it costs a
+-- table insert. In-process (lua executor) steps also wait for the next
+-- commit: a replay can simply run them again.
 local cjson = require "cjson.safe"
+local core = require "agentflow.core"
 local store = require "agentflow._store"
 
 local M = {}
+
+local BLOB_MIN = 16 * 1024
 
 local function step_key(run_id, step)
   return string.format("%s/%06d", run_id, step)
 end
 
---- Record the end of a step that ran: `rec` holds run_id, step, agent,
--- status, cached, key, lineage (for `why`), error, finished_at. With
--- `durable`, committed at once (the step had effects outside agentflow);
--- otherwise it waits for the next commit (an in-process step that a
--- replay can simply run again).
-function M.step(rec, durable)
-  local op = { "journal", step_key(rec.run_id, rec.step), cjson.encode(rec) }
+--- Record that step `step` of agent `agent` (identity `key`) is launching.
+function M.started(run_id, step, agent, key, durable)
+  local op = { "journal", step_key(run_id, step), cjson.encode({ state = "started", step = step,
+    agent = agent, key = key, started_at = core.now() }) }
   if durable then
     store.commit({ op })
   else
@@ -24,8 +31,60 @@ function M.step(rec, durable)
   end
 end
 
+-- The result as the journal keeps it; a large output goes to the blobs.
+local function stored_result(r, ops)
+  local out = cjson.encode(r.output == nil and cjson.null or r.output)
+  local res = { status = r.status, summary = r.summary, metrics = r.metrics, cost_usd = r.cost_usd,
+    tokens = r.tokens, attempts = r.attempts, duration = r.duration, error = r.error,
+    reason = r.reason, fallback = r.fallback }
+  if out and #out >= BLOB_MIN then
+    res.output_blob = core.hash(out)
+    ops[#ops + 1] = { "blobs", res.output_blob, out }
+  elseif out then
+    res.output = r.output
+  end
+  return res
+end
+
+--- Record the end of a step that ran: `rec` holds run_id, step, agent,
+-- status, key, lineage (for `why`), error, finished_at; `r` is its result.
+-- With `durable`, committed at once (the step had effects outside
+-- agentflow); otherwise it waits for the next commit.
+function M.step(rec, r, durable)
+  local ops = {}
+  rec.state = r.status == "failed" and "failed" or "completed"
+  rec.result = stored_result(r, ops)
+  local raw = cjson.encode(rec)
+  if not raw then -- an output JSON cannot hold: keep the record without it
+    rec.result.output = nil
+    raw = cjson.encode(rec)
+  end
+  ops[#ops + 1] = { "journal", step_key(rec.run_id, rec.step), raw }
+  if durable then
+    store.commit(ops)
+  else
+    for _, op in ipairs(ops) do
+      store.later(op)
+    end
+  end
+end
+
+--- The result record kept in journal record `rec` (output from the blobs).
+function M.result_of(rec)
+  local r = rec.result or {}
+  if r.output_blob then
+    local raw = store.get():get("blobs", r.output_blob)
+    r.output = raw and cjson.decode(raw)
+    r.output_blob = nil
+  end
+  if r.output == cjson.null then
+    r.output = nil
+  end
+  return r
+end
+
 -- Steps answered by the cache, kept as lines "STEP KEY AGENT" and written
--- in chunks under "RUN_ID/hits/FIRST_STEP": a hit costs a table insert.
+-- in chunks: a hit costs a table insert.
 local hits, hits_run, first_hit = {}, nil, nil
 local CHUNK = 4096
 
@@ -52,28 +111,71 @@ function M.hit(run_id, step, agent, key)
   end
 end
 
+local function hit_record(run_id, step, key, agent)
+  return { run_id = run_id, step = tonumber(step), agent = agent, key = key, cached = true,
+    state = "completed", status = "success" }
+end
+
+--- Every step record of run `run_id`, in step order.
+function M.steps(run_id)
+  local s = store.exists() and store.get()
+  if not s then
+    return {}
+  end
+  local keys, values = s:scan("journal", run_id .. "/")
+  local by_step = {}
+  for i, k in ipairs(keys) do
+    if k:find("/hits/", 1, true) then
+      for step, key, agent in values[i]:gmatch("(%d+) (%x+) ([^\n]*)") do
+        by_step[tonumber(step)] = hit_record(run_id, step, key, agent)
+      end
+    else
+      local rec = cjson.decode(values[i])
+      if type(rec) == "table" and rec.step then
+        rec.run_id = run_id
+        by_step[rec.step] = rec
+      end
+    end
+  end
+  local out = {}
+  for _, rec in pairs(by_step) do
+    out[#out + 1] = rec
+  end
+  table.sort(out, function(a, b) return a.step < b.step end)
+  return out
+end
+
 local function find_hit(s, run_id, step)
   local _, chunks = s:scan("journal", run_id .. "/hits/")
   for _, chunk in ipairs(chunks) do
     local key, agent = chunk:match("%f[^\n%z]" .. step .. " (%x+) ([^\n]*)")
     if key then
-      return { run_id = run_id, step = step, agent = agent, key = key, cached = true,
-        status = "success" }
+      return hit_record(run_id, step, key, agent)
     end
   end
 end
 
 --- The record of step `step` of run `run_id`, or nil.
 function M.get(run_id, step)
-  local s = store.get()
+  local s = store.exists() and store.get()
   if not s then
     return nil
   end
   local raw = s:get("journal", step_key(run_id, step))
   if raw then
-    return cjson.decode(raw)
+    local rec = cjson.decode(raw)
+    if type(rec) == "table" then
+      rec.run_id = run_id
+    end
+    return rec
   end
   return find_hit(s, run_id, step)
+end
+
+--- Keys of everything run `run_id` keeps in the journal (for pruning).
+function M.keys(run_id)
+  local s = store.exists() and store.get()
+  return s and (s:scan("journal", run_id .. "/")) or {}
 end
 
 return M

@@ -16,7 +16,7 @@ local function choose_mode()
   if forced == "line" or forced == "plain" or forced == "off" then
     return forced
   end
-  if core.isatty(2) and not env.CI and env.TERM ~= "dumb" and env.TERM then
+  if core.isatty(2) and not env.CI and not core.options.ci and env.TERM ~= "dumb" and env.TERM then
     return "line"
   end
   return "plain"

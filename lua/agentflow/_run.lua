@@ -19,6 +19,9 @@ local state = {
 --- The run id: UTC time of the first use and 4 random bytes, e.g.
 -- "20261124T101500Z-3fa2c01b". Stable for the process.
 function M.id()
+  if not state.id and core.options.resume then
+    state.id = core.options.resume
+  end
   if not state.id then
     local f = io.open("/dev/urandom", "rb")
     local bytes = f and f:read(4) or string.pack("<I4", math.random(0, 0xffffffff))
@@ -43,6 +46,9 @@ end
 
 --- A new step for agent `name`: returns its number and marks it running.
 function M.begin_step(name)
+  if state.steps == 0 then
+    require("agentflow._runs").begin(M.id())
+  end
   state.steps = state.steps + 1
   table.insert(state.running, name)
   if progress.enabled() then
@@ -119,18 +125,23 @@ function M.finish(ok, interrupted)
     require("agentflow._plan").summary()
     return
   end
-  if state.steps == 0 or not progress.enabled() then
-    return
-  end
-  local parts = {}
-  for _, status in ipairs(ORDER) do
-    if state.by_status[status] then
-      parts[#parts + 1] = string.format("%d %s", state.by_status[status], status)
+  local outcome = interrupted and "interrupted" or not ok and "failed"
+    or (#state.degraded > 0 and "degraded" or "done")
+  require("agentflow._runs").finish(outcome, state.by_status, core.monotonic() - state.started)
+  require("agentflow._ci").finish(M.id(), outcome, state.degraded)
+  if state.steps > 0 and progress.enabled() then
+    local parts = {}
+    for _, status in ipairs(ORDER) do
+      if state.by_status[status] then
+        parts[#parts + 1] = string.format("%d %s", state.by_status[status], status)
+      end
     end
+    io.stderr:write(string.format("agentflow: run %s %s: %d steps (%s) in %s\n", M.id(), outcome,
+      state.done, table.concat(parts, ", "), util.format_seconds(core.monotonic() - state.started)))
   end
-  local outcome = interrupted and "interrupted" or not ok and "failed" or (#state.degraded > 0 and "degraded" or "done")
-  io.stderr:write(string.format("agentflow: run %s %s: %d steps (%s) in %s\n", M.id(), outcome,
-    state.done, table.concat(parts, ", "), util.format_seconds(core.monotonic() - state.started)))
+  if interrupted and state.steps > 0 then
+    io.stderr:write(string.format("agentflow: resume with: agentflow resume %s\n", M.id()))
+  end
 end
 
 return M

@@ -1,0 +1,67 @@
+--- What a run leaves for CI when it ends: `run --junit FILE` writes the
+-- JUnit report; under GitHub Actions (GITHUB_ACTIONS=true) failed steps
+-- become error annotations, warnings become warning annotations, and the
+-- Markdown report is appended to $GITHUB_STEP_SUMMARY.
+local core = require "agentflow.core"
+local journal = require "agentflow._journal"
+local report = require "agentflow.report"
+local runs = require "agentflow._runs"
+
+local M = {}
+
+-- GitHub's workflow-command escaping of a message.
+local function escape(s)
+  return (tostring(s):gsub("%%", "%%25"):gsub("\r", "%%0D"):gsub("\n", "%%0A"))
+end
+
+local function escape_property(s)
+  return (escape(s):gsub(":", "%%3A"):gsub(",", "%%2C"))
+end
+
+local function write_file(path, text, mode)
+  local f, err = io.open(path, mode)
+  if not f then
+    io.stderr:write("agentflow: cannot write ", tostring(err), "\n")
+    return
+  end
+  f:write(text)
+  f:close()
+end
+
+local function annotate(steps, warnings)
+  for _, s in ipairs(steps) do
+    local r = s.result or {}
+    if r.status == "failed" then
+      io.stdout:write(string.format("::error title=%s::%s\n",
+        escape_property(string.format("step %d (%s) failed", s.step, s.agent)), escape(r.error or "failed")))
+    end
+  end
+  for _, w in ipairs(warnings) do
+    io.stdout:write("::warning title=agentflow::", escape(w), "\n")
+  end
+end
+
+--- Called when run `id` has ended with `outcome`; `warnings` are the
+-- reasons the run is degraded.
+function M.finish(id, outcome, warnings)
+  local junit_path = core.options.junit
+  local github = core.environ().GITHUB_ACTIONS == "true"
+  if not junit_path and not github then
+    return
+  end
+  local rec = runs.get(id) or { run_id = id, workflow = core.script_path() or "(chunk)" }
+  rec.status = outcome
+  local steps = journal.steps(id)
+  if junit_path then
+    write_file(junit_path, report.render("junit", rec, steps), "w")
+  end
+  if github then
+    annotate(steps, warnings)
+    local summary = core.environ().GITHUB_STEP_SUMMARY
+    if summary and summary ~= "" then
+      write_file(summary, report.render("md", rec, steps), "a")
+    end
+  end
+end
+
+return M

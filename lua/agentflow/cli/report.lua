@@ -1,0 +1,43 @@
+--- agentflow report RUN_ID --format md|json|junit [--output FILE]
+local args = require "agentflow.cli._args"
+local journal = require "agentflow._journal"
+local report = require "agentflow.report"
+local runs = require "agentflow._runs"
+
+local M = {}
+
+function M.main(argv)
+  local opts, operands = args.parse(argv, 1, { format = "value", output = "value" })
+  if not opts then
+    return args.usage_error("report", "%s", operands)
+  end
+  local id = operands[1]
+  if not id or #operands > 1 then
+    return args.usage_error("report", "report needs one RUN_ID")
+  end
+  local format = opts.format or "md"
+  if not report.FORMATS[format] then
+    return args.usage_error("report", "--format wants md, json or junit, not '%s'", format)
+  end
+  if not runs.valid_id(id) then
+    return args.error(64, "bad run id %q (letters, digits, '.', '_' and '-' only)", id)
+  end
+  local rec = runs.get(id)
+  if not rec then
+    return args.error(66, "no run %s (see agentflow runs)", id)
+  end
+  local text = report.render(format, rec, journal.steps(id))
+  if opts.output then
+    local f, err = io.open(opts.output, "w")
+    if not f then
+      return args.error(74, "cannot write %s", err)
+    end
+    f:write(text)
+    f:close()
+  else
+    io.stdout:write(text)
+  end
+  return 0
+end
+
+return M

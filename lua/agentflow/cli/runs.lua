@@ -1,0 +1,119 @@
+--- agentflow runs [ls | show RUN_ID | prune --older-than AGE] [--json]
+local args = require "agentflow.cli._args"
+local cjson = require "cjson.safe"
+local core = require "agentflow.core"
+local journal = require "agentflow._journal"
+local runs = require "agentflow._runs"
+local store = require "agentflow._store"
+local util = require "agentflow._util"
+
+local M = {}
+
+local function iso(t)
+  return t and os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(t)) or nil
+end
+
+local function row(rec)
+  return { run_id = rec.run_id, workflow = rec.workflow, status = rec.status,
+    started_at = iso(rec.started_at), finished_at = iso(rec.finished_at), script = rec.script,
+    args = rec.args, steps = rec.steps, duration = rec.duration, parent = rec.parent,
+    resumes = rec.resumes, pid = rec.pid }
+end
+
+local function ls(opts)
+  local list = runs.list()
+  if opts.json then
+    local rows = {}
+    for i, rec in ipairs(list) do
+      rows[i] = row(rec)
+    end
+    io.stdout:write(#rows == 0 and "[]" or cjson.encode(rows), "\n")
+    return 0
+  end
+  print(string.format("%-27s %-24s %-11s %-20s %8s %6s", "run", "workflow", "status", "started",
+    "duration", "steps"))
+  for _, rec in ipairs(list) do
+    local n = 0
+    for _, k in pairs(rec.steps or {}) do
+      n = n + k
+    end
+    print(string.format("%-27s %-24s %-11s %-20s %8s %6d", rec.run_id, rec.workflow, rec.status,
+      iso(rec.started_at) or "", rec.duration and util.format_seconds(rec.duration) or "-", n))
+  end
+  return 0
+end
+
+local function show(opts, id)
+  if not id then
+    return args.usage_error("runs", "runs show needs a RUN_ID")
+  end
+  if not runs.valid_id(id) then
+    return args.error(64, "bad run id %q (letters, digits, '.', '_' and '-' only)", id)
+  end
+  local rec = runs.get(id)
+  if not rec then
+    return args.error(66, "no run %s (see agentflow runs)", id)
+  end
+  local steps = journal.steps(id)
+  if opts.json then
+    local doc = row(rec)
+    doc.step_records = #steps > 0 and steps or nil
+    io.stdout:write(cjson.encode(doc), "\n")
+    return 0
+  end
+  print(string.format("run %s: %s, %s", id, rec.workflow, rec.status))
+  print(string.format("  script %s %s", tostring(rec.script), table.concat(rec.args or {}, " ")))
+  print(string.format("  started %s, finished %s", iso(rec.started_at) or "-", iso(rec.finished_at) or "-"))
+  for _, s in ipairs(steps) do
+    local r = s.result or {}
+    print(string.format("  %4d %-28s %-10s%s", s.step, s.agent or "?", s.cached and "cached" or (r.status or s.state),
+      r.error and ("  " .. tostring(r.error):match("[^\n]*")) or ""))
+  end
+  return 0
+end
+
+local function prune(opts)
+  local age = opts["older-than"] and util.seconds(opts["older-than"])
+  if not age then
+    return args.usage_error("runs", "runs prune needs --older-than AGE (like 30d or 12h)")
+  end
+  local limit, ops, n = core.now() - age, {}, 0
+  for _, rec in ipairs(runs.list()) do
+    local ended = rec.finished_at or (rec.status == "interrupted" and rec.started_at)
+    if ended and ended < limit then
+      n = n + 1
+      ops[#ops + 1] = { "runs", rec.run_id, false }
+      for _, k in ipairs(journal.keys(rec.run_id)) do
+        ops[#ops + 1] = { "journal", k, false }
+      end
+    end
+  end
+  if n > 0 then
+    store.get():write(ops)
+  end
+  if opts.json then
+    io.stdout:write(cjson.encode({ removed = n }), "\n")
+  else
+    print(string.format("removed %d run%s", n, n == 1 and "" or "s"))
+  end
+  return 0
+end
+
+function M.main(argv)
+  local sub = argv[1]
+  local first = 2
+  if sub == nil or sub:match("^%-") then
+    sub, first = "ls", 1
+  end
+  local commands = { ls = ls, show = show, prune = prune }
+  if not commands[sub] then
+    return args.usage_error("runs", "unknown runs command '%s'", sub)
+  end
+  local opts, operands = args.parse(argv, first, { json = "flag", ["older-than"] = "value" })
+  if not opts then
+    return args.usage_error("runs", "%s", operands)
+  end
+  return commands[sub](opts, operands[1])
+end
+
+return M

@@ -1,0 +1,125 @@
+# Durable runs: the journal, resume after SIGINT and SIGKILL, run history,
+# reports and the CI outputs.
+. ../lib.sh
+sandbox
+export AGENTFLOW_PROGRESS=off
+
+# Five steps; each appends its name to the ledger when it executes. Step 4
+# waits for the file "go" (so a test can interrupt it there).
+cat >wf.lua <<'EOF'
+local function step(name, wait)
+  local script = "cat >/dev/null; echo " .. name .. " >> ledger; "
+  if wait then
+    script = script .. "touch waiting; while [ ! -e go ]; do sleep 0.02; done; "
+  end
+  af.define_agent(name, { command = { "sh", "-c", script .. "echo " .. name .. "-out" }, cache = false })
+  return af.agent(name, { prompt = "do " .. name })
+end
+step("a")
+step("b")
+step("c")
+step("d", true)
+local r = step("e")
+print("last", r.output)
+EOF
+count() { grep -c "^$1\$" ledger; }
+
+"$AGENTFLOW" wf.lua >out 2>err &
+pid=$!
+for _ in $(seq 500); do [ -e waiting ] && break; sleep 0.02; done
+kill -INT $pid
+wait $pid && RC=0 || RC=$?
+expect_rc "SIGINT exits 130" 130
+run_id=$(sed -n 's/^agentflow: resume with: agentflow resume //p' err)
+expect_eq "it prints the exact resume command" "true" "$([ -n "$run_id" ] && echo true)"
+run "$AGENTFLOW" runs --json
+expect_eq "runs --json lists the run as interrupted" "interrupted" \
+	"$(printf '%s' "$OUT" | jq -r --arg id "$run_id" '.[] | select(.run_id == $id) | .status')"
+expect_eq "with the fields of the contract" "true" \
+	"$(printf '%s' "$OUT" | jq '.[0] | has("run_id") and has("workflow") and has("status") and has("started_at") and has("finished_at")')"
+
+touch go
+run "$AGENTFLOW" resume "$run_id"
+expect_rc "resume finishes the run" 0
+expect_has "with the workflow's output" "$OUT" "last	e-out"
+expect_eq "finished steps did not run again" "1 1 1" "$(count a) $(count b) $(count c)"
+expect_eq "the interrupted step ran again, at least once" "2" "$(count d)"
+expect_eq "and the rest ran once" "1" "$(count e)"
+run "$AGENTFLOW" runs show "$run_id" --json
+expect_eq "the run is now done" "done" "$(printf '%s' "$OUT" | jq -r .status)"
+run "$AGENTFLOW" resume "$run_id"
+expect_rc "resuming a finished run exits 0" 0
+expect_has "and says so" "$OUT" "nothing to resume"
+
+# SIGKILL: the run shows as interrupted (its process is gone) and resumes.
+rm -f ledger go waiting
+"$AGENTFLOW" wf.lua >out 2>err &
+pid=$!
+for _ in $(seq 500); do [ -e waiting ] && break; sleep 0.02; done
+kill -KILL $pid
+wait $pid 2>/dev/null
+run "$AGENTFLOW" runs --json
+run_id=$(printf '%s' "$OUT" | jq -r '.[0].run_id')
+expect_eq "a killed run shows as interrupted" "interrupted" "$(printf '%s' "$OUT" | jq -r '.[0].status')"
+touch go
+run "$AGENTFLOW" resume "$run_id"
+expect_rc "and resumes" 0
+expect_eq "without running finished steps again" "1 1 1 2 1" "$(count a) $(count b) $(count c) $(count d) $(count e)"
+
+# A changed workflow ends replay with a warning naming both steps.
+rm -f ledger go waiting
+"$AGENTFLOW" wf.lua >out 2>err &
+pid=$!
+for _ in $(seq 500); do [ -e waiting ] && break; sleep 0.02; done
+kill -INT $pid
+wait $pid 2>/dev/null
+run_id=$(sed -n 's/^agentflow: resume with: agentflow resume //p' err)
+sed -i 's/^step("b")$/step("b2")/' wf.lua
+touch go
+run "$AGENTFLOW" resume "$run_id"
+expect_has "a step that differs ends replay, naming both" "$ERR" "step 2: the workflow differs from the journal (recorded b, now b2)"
+expect_eq "steps from there run again" "1 1 2" "$(count a) $(count b2) $(count c)"
+
+run "$AGENTFLOW" resume 20990101T000000Z-00000000
+expect_rc "an unknown run exits 66" 66
+expect_has "with a message" "$ERR" "no run 20990101T000000Z-00000000"
+run "$AGENTFLOW" resume "../../etc"
+expect_rc "a malformed run id is a usage error" 64
+
+# Reports and CI outputs.
+cat >ci.lua <<'EOF'
+af.define_agent("ok", { command = { "echo", "fine" } })
+af.define_agent("flaky-docs", { command = { "sh", "-c", "echo 'no <docs> & 50%' >&2; exit 3" }, retries = 0, critical = false })
+af.define_agent("broken", { command = { "sh", "-c", "echo 'bad, really: bad' >&2; exit 2" }, retries = 0 })
+af.agent("ok")
+af.agent("flaky-docs")
+if arg[1] == "fail" then af.agent("broken") end
+EOF
+run "$AGENTFLOW" run ci.lua --junit junit.xml
+expect_rc "a degraded run exits 0" 0
+expect_eq "--junit writes well-formed XML" "" "$(xmllint --noout junit.xml 2>&1)"
+expect_eq "one testcase per step, the skipped one marked" "2 1" \
+	"$(xmllint --xpath 'count(//testcase)' junit.xml) $(xmllint --xpath 'count(//testcase/skipped)' junit.xml)"
+GITHUB_ACTIONS=true GITHUB_STEP_SUMMARY="$SANDBOX/summary.md" run "$AGENTFLOW" run --ci ci.lua -- fail
+expect_rc "a critical failure exits 1" 1
+expect_has "GitHub gets an error annotation, escaped" "$OUT" "::error title=step 3 (broken) failed::exited with code 2: bad, really: bad"
+expect_has "and a warning for the degraded step" "$OUT" "::warning title=agentflow::step 2: flaky-docs failed"
+expect_has "and the Markdown summary" "$(cat summary.md)" "| 3 | broken | failed | no |"
+run "$AGENTFLOW" runs --json
+ci_run=$(printf '%s' "$OUT" | jq -r '.[0].run_id')
+run "$AGENTFLOW" report "$ci_run" --format junit --output r.xml
+expect_eq "report --format junit is well-formed" "" "$(xmllint --noout r.xml 2>&1)"
+expect_eq "with the failure and its message" "1" "$(xmllint --xpath 'count(//testcase/failure)' r.xml)"
+run "$AGENTFLOW" report "$ci_run" --format json
+expect_eq "report --format json" "3 failed" "$(printf '%s' "$OUT" | jq -r '"\(.totals.steps) \(.status)"')"
+run "$AGENTFLOW" report "$ci_run"
+expect_has "report as Markdown by default" "$OUT" "| step | agent | status | cached |"
+run "$AGENTFLOW" report "$ci_run" --format pdf
+expect_rc "an unknown format is a usage error" 64
+
+run "$AGENTFLOW" runs prune --older-than 0s --json
+expect_eq "prune removes ended runs" "true" "$(printf '%s' "$OUT" | jq '.removed >= 4')"
+run "$AGENTFLOW" runs --json
+expect_eq "and leaves none" "[]" "$OUT"
+
+done_testing
