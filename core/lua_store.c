@@ -247,6 +247,13 @@ static int l_store_file_hash(lua_State *L)
 	return 2;
 }
 
+/* n = store:readers() : reader slots in use (stale ones cleared first) */
+static int l_store_readers(lua_State *L)
+{
+	lua_pushinteger(L, af_store_readers(check_store(L)));
+	return 1;
+}
+
 /* hex = core.hash(s) */
 static int l_hash(lua_State *L)
 {
@@ -366,6 +373,7 @@ static const luaL_Reg store_methods[] = {
 	{"scan", l_store_scan},
 	{"count", l_store_count},
 	{"file_hash", l_store_file_hash},
+	{"readers", l_store_readers},
 	{NULL, NULL}
 };
 

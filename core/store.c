@@ -147,6 +147,24 @@ const char *af_store_dir(const af_store *s)
 	return s->dir;
 }
 
+static int count_line(const char *msg, void *ctx)
+{
+	(void)msg;
+	++*(int *)ctx;
+	return 0;
+}
+
+int af_store_readers(af_store *s)
+{
+	int lines = 0, dead = 0;
+
+	mdb_reader_check(s->env, &dead);
+	mdb_reader_list(s->env, count_line, &lines);
+	/* The first line is a header; our own reset read transaction holds one. */
+	lines = lines > 0 ? lines - 1 : 0;
+	return s->reader && lines > 0 ? lines - 1 : lines;
+}
+
 size_t af_store_map_size(af_store *s)
 {
 	return s->map_size;

@@ -90,6 +90,12 @@ int af_store_scan(af_store *s, int db, const void *prefix, size_t plen,
 /* Entries in `db`, and the bytes of the map in use. */
 int af_store_count(af_store *s, int db, size_t *entries, size_t *used_bytes);
 
+/*
+ * Reader slots other live processes hold, after clearing those of dead
+ * ones (killed processes leave theirs behind).
+ */
+int af_store_readers(af_store *s);
+
 /* The current map size in bytes (it grows when full). */
 size_t af_store_map_size(af_store *s);
 

@@ -68,6 +68,7 @@ local function stats(s, opts)
   end
   table.sort(names)
   total.hit_ratio = ratio(total.hits, total.misses)
+  total.readers = s.readers and s:readers() or 0
   if opts.json then
     total.agents = agents
     print_json(total)
