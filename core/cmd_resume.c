@@ -9,10 +9,11 @@
 
 /*
  * The script and arguments of run `id`, from lua/agentflow/cli/resume.lua:
- * argv is a NULL-terminated array of copies (script first). Returns an exit
- * code; 0 with *argv NULL means there is nothing to resume (said already).
+ * argv is a NULL-terminated array of copies (script first); with
+ * checkpoint `from`, *until is its step. Returns an exit code; 0 with
+ * *argv NULL means there is nothing to resume (said already).
  */
-static int look_up(const char *id, char ***argv)
+static int look_up(const char *id, const char *from, char ***argv, long *until)
 {
 	lua_State *L = af_host_new(NULL);
 	int rc = AF_EXIT_SOFTWARE, n;
@@ -29,11 +30,17 @@ static int look_up(const char *id, char ***argv)
 	}
 	lua_getfield(L, -1, "look_up");
 	lua_pushstring(L, id);
-	if (af_host_pcall(L, 1, 2) != LUA_OK) {
+	if (from)
+		lua_pushstring(L, from);
+	else
+		lua_pushnil(L);
+	if (af_host_pcall(L, 2, 3) != LUA_OK) {
 		af_host_report(L);
 		af_host_close(L);
 		return AF_EXIT_IOERR;
 	}
+	*until = (long)lua_tointeger(L, -1);
+	lua_pop(L, 1);
 	rc = (int)lua_tointeger(L, -2);
 	if (rc == AF_EXIT_OK && lua_istable(L, -1)) {
 		n = (int)luaL_len(L, -1);
@@ -51,24 +58,35 @@ static int look_up(const char *id, char ***argv)
 static int cmd_resume(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{"from", required_argument, NULL, 'f'},
 		{NULL, 0, NULL, 0}
 	};
 	af_run_options o = {0};
+	const char *from = NULL;
 	char **script_argv;
+	long until = 0;
 	int c, rc, n = 0;
 
 	optind = 0;
-	while ((c = af_cli_getopt(&af_command_resume, argc, argv, ":", longopts)) != -1)
+	while ((c = af_cli_getopt(&af_command_resume, argc, argv, ":f:", longopts)) != -1) {
 		if (c == AF_CLI_BAD_OPTION)
 			return AF_EXIT_USAGE;
+		if (c == 'f')
+			from = optarg;
+	}
 	if (optind != argc - 1)
 		return af_cli_usage_error(&af_command_resume, "resume needs one RUN_ID");
-	rc = look_up(argv[optind], &script_argv);
+	rc = look_up(argv[optind], from, &script_argv, &until);
 	if (rc != AF_EXIT_OK || !script_argv)
 		return rc;
 	while (script_argv[n])
 		n++;
-	o.resume = argv[optind];
+	if (from) {
+		o.parent = argv[optind];
+		o.replay_until = until;
+	} else {
+		o.resume = argv[optind];
+	}
 	rc = af_run_workflow(n, script_argv, &o);
 	for (int i = 0; i < n; i++)
 		free(script_argv[i]);
@@ -78,7 +96,7 @@ static int cmd_resume(int argc, char **argv)
 
 const af_command af_command_resume = {
 	"resume", "continue a run that stopped, without paying again for finished steps",
-	"usage: agentflow resume RUN_ID\n"
+	"usage: agentflow resume RUN_ID [--from CHECKPOINT]\n"
 	"\n"
 	"Run the workflow of RUN_ID again, with the same arguments and run id.\n"
 	"Each step whose position, agent and inputs match a completed record of\n"
@@ -86,6 +104,14 @@ const af_command af_command_resume = {
 	"was launched but not finished (or failed) runs again: steps run at\n"
 	"least once, and executors get the same idempotency key. The first step\n"
 	"that differs from the journal ends replay there, with a warning.\n"
+	"\n"
+	"--from CHECKPOINT forks instead: a new run (RUN_ID is its parent)\n"
+	"replays up to the checkpoint and executes from there, whatever state\n"
+	"RUN_ID ended in; unchanged steps after it still hit the cache.\n"
+	"Checkpoints: af.checkpoint(label), and automatic ones named\n"
+	"sequential#N (every 3 steps), parallel#N (after a batch), iterative#N\n"
+	"(after an iteration), pipeline#N (after a stage); see `agentflow runs\n"
+	"show RUN_ID`.\n"
 	"\n"
 	"exit codes: those of `agentflow run`; 66 no such run (or its script is\n"
 	"gone); 64 usage.\n",

@@ -22,6 +22,10 @@ int af_run_workflow(int argc, char **argv, const af_run_options *o)
 		af_host_set_option(L, "plan", 1);
 	if (o && o->resume)
 		af_host_set_option_string(L, "resume", o->resume);
+	if (o && o->parent) {
+		af_host_set_option_string(L, "parent", o->parent);
+		af_host_set_option(L, "replay_until", o->replay_until);
+	}
 	if (o && o->junit)
 		af_host_set_option_string(L, "junit", o->junit);
 	if (o && o->ci)

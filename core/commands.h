@@ -23,6 +23,8 @@ typedef struct af_run_options {
 	int no_cache; /* run every agent; still store the results (--no-cache) */
 	int plan;     /* look agents up, run none, write nothing (agentflow plan) */
 	const char *resume; /* the run this one continues (agentflow resume) */
+	const char *parent; /* the run this one forks from (resume --from) */
+	long replay_until;  /* with parent: the last step replayed */
 	const char *junit;  /* write the JUnit report here at the end (--junit) */
 	int ci;             /* no live status line (--ci; also CI=true) */
 } af_run_options;

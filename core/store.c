@@ -65,9 +65,13 @@ static int open_dbs(af_store *s)
 }
 
 /*
- * A data file shorter than its last page is truncated: reading the map
- * there would fault (SIGBUS), so refuse it up front.
+ * A data file far shorter than its last page is truncated: reading the map
+ * there would fault (SIGBUS), so refuse it up front. "Far": a transaction
+ * may number pages it never writes (allocated, then freed), so the file can
+ * legitimately end a few pages before the last page number.
  */
+#define TRUNCATION_SLACK_PAGES 64
+
 static int check_size(af_store *s)
 {
 	MDB_envinfo info;
@@ -78,7 +82,8 @@ static int check_size(af_store *s)
 	snprintf(path, sizeof path, "%s/data.mdb", s->dir);
 	if (mdb_env_info(s->env, &info) || mdb_env_stat(s->env, &st) || stat(path, &fst) != 0)
 		return AF_OK;
-	if ((size_t)fst.st_size < (info.me_last_pgno + 1) * (size_t)st.ms_psize)
+	if ((size_t)fst.st_size + TRUNCATION_SLACK_PAGES * (size_t)st.ms_psize <
+	    (info.me_last_pgno + 1) * (size_t)st.ms_psize)
 		return fail(s, "check the size", MDB_CORRUPTED);
 	return AF_OK;
 }

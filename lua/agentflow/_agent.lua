@@ -357,7 +357,7 @@ end
 -- running the agent (journaled as started first).
 local function result_of(call, c)
   local cacheable = c and call.def.cache ~= false and c or nil
-  local r = c and replay.result(call.task.run_id, call.task.step, call.name, c.key)
+  local r = c and replay.result(call.task.step, call.name, c.key)
   if r then
     return r
   end

@@ -129,7 +129,7 @@ function M.steps(run_id)
       for step, key, agent in values[i]:gmatch("(%d+) (%x+) ([^\n]*)") do
         by_step[tonumber(step)] = hit_record(run_id, step, key, agent)
       end
-    else
+    elseif not k:find("/checkpoint/", 1, true) then -- checkpoints: M.checkpoints
       local rec = cjson.decode(values[i])
       if type(rec) == "table" and rec.step then
         rec.run_id = run_id
@@ -170,6 +170,31 @@ function M.get(run_id, step)
     return rec
   end
   return find_hit(s, run_id, step)
+end
+
+--- Record checkpoint `label` of run `run_id` at step `step` (the last
+-- step begun), committed with the next write.
+local checkpoint_seq = 0
+
+function M.checkpoint(run_id, label, step)
+  checkpoint_seq = checkpoint_seq + 1
+  store.later({ "journal", run_id .. "/checkpoint/" .. label,
+    cjson.encode({ label = label, step = step, seq = checkpoint_seq, at = core.now() }) })
+end
+
+--- The checkpoints of run `run_id`, in step order: {label, step, at}.
+function M.checkpoints(run_id)
+  local s = store.exists() and store.get()
+  if not s then
+    return {}
+  end
+  local _, values = s:scan("journal", run_id .. "/checkpoint/")
+  local out = {}
+  for _, v in ipairs(values) do
+    out[#out + 1] = cjson.decode(v)
+  end
+  table.sort(out, function(a, b) return a.step < b.step or (a.step == b.step and a.seq < b.seq) end)
+  return out
 end
 
 --- Keys of everything run `run_id` keeps in the journal (for pruning).

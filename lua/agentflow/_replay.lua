@@ -4,6 +4,9 @@
 -- executor gets the same idempotency key), and so does one that failed. The first step that differs
 -- from the record ends replay, with a warning naming both; after that the
 -- run goes on as a fresh one (the cache still answers unchanged steps).
+--
+-- `agentflow resume RUN --from CHECKPOINT` forks: a new run replays RUN's
+-- journal up to the checkpoint's step and executes from there.
 local core = require "agentflow.core"
 local journal = require "agentflow._journal"
 
@@ -12,8 +15,13 @@ local M = {}
 local ended = false
 
 --- Whether this process is replaying a run.
+-- The run whose journal is replayed, and the last step replayed (nil: all).
+local function source()
+  return core.options.resume or core.options.parent, tonumber(core.options.replay_until)
+end
+
 function M.active()
-  return core.options.resume ~= nil and not ended
+  return source() ~= nil and not ended
 end
 
 local function stop(fmt, ...)
@@ -25,8 +33,13 @@ end
 
 --- The recorded result of step `step` (agent `agent`, key `key`), or nil
 -- when it has to run (or be answered by the cache).
-function M.result(run_id, step, agent, key)
+function M.result(step, agent, key)
   if not M.active() then
+    return nil
+  end
+  local run_id, until_step = source()
+  if until_step and step > until_step then
+    stop()
     return nil
   end
   local rec = journal.get(run_id, step)

@@ -88,6 +88,31 @@ function M.retrying(name, attempt, delay, r)
     attempt, tostring(r.error or r.reason or "failed"):match("[^\n]*"), util.format_seconds(delay)))
 end
 
+local checkpoint_counts = {}
+
+--- Mark a checkpoint in the journal at the current step: `label` as
+-- given (af.checkpoint), or, with `pattern`, an automatic one named
+-- "PATTERN#N". `agentflow resume RUN --from LABEL` forks from it.
+function M.checkpoint(label, pattern)
+  if pattern then
+    checkpoint_counts[pattern] = (checkpoint_counts[pattern] or 0) + 1
+    label = pattern .. "#" .. checkpoint_counts[pattern]
+  end
+  if state.steps == 0 or core.options.plan or not require("agentflow._store").get() then
+    return
+  end
+  require("agentflow._journal").checkpoint(M.id(), label, state.steps)
+end
+
+--- af.checkpoint(label)
+function M.user_checkpoint(label)
+  if type(label) ~= "string" or label == "" or label:find("[/%s]") then
+    util.fail(1, "bad argument #1 to 'af.checkpoint' (a label without spaces or '/' expected, got %s)",
+      type(label) == "string" and string.format("%q", label) or util.typename(label))
+  end
+  M.checkpoint(label)
+end
+
 --- Print a warning on stderr.
 function M.warn(fmt, ...)
   progress.message("warning: " .. string.format(fmt, ...))

@@ -6,11 +6,16 @@
 -- checked when the pattern is called, so a misspelt agent fails at the
 -- caller's line before anything runs.
 local agent = require "agentflow._agent"
+local run = require "agentflow._run"
 local group = require "agentflow._group"
 local core = require "agentflow.core"
 local util = require "agentflow._util"
 
 local M = {}
+
+--- Automatic checkpoints (as the seed had them): a sequence every this
+-- many steps; a parallel batch when it is done; an iteration; a stage.
+M.CHECKPOINT_EVERY = 3
 
 -- A function that runs step `s`; `input_key` names the param that carries
 -- a value handed to an agent spec (the pipeline's input).
@@ -74,13 +79,16 @@ function M.sequential(steps, opts)
   local rs = runners(1, "af.sequential", steps)
   options(1, "af.sequential", opts, 2)
   local results, prev = {}, nil
-  for i, run in ipairs(rs) do
+  for i, step in ipairs(rs) do
     if type(steps[i]) == "function" then
-      prev = run(prev, i)
+      prev = step(prev, i)
     else
-      prev = run()
+      prev = step()
     end
     results[i] = prev
+    if i % M.CHECKPOINT_EVERY == 0 then
+      run.checkpoint(nil, "sequential")
+    end
   end
   return results
 end
@@ -120,6 +128,7 @@ function M.parallel(steps, opts)
       results[i] = rs[i]()
     end
   end)
+  run.checkpoint(nil, "parallel")
   return results
 end
 
@@ -168,15 +177,16 @@ function M.iterative(opts, step)
   end
   local max = positive(1, fname, "max", opts.max)
   util.check(1, fname, "stop", opts.stop, "function", true)
-  local run = runner(1, fname, step, "step")
+  local body = runner(1, fname, step, "step")
   local last, i = nil, 0
   while i < max do
     i = i + 1
     if type(step) == "function" then
-      last = run(i, last)
+      last = body(i, last)
     else
-      last = run()
+      last = body()
     end
+    run.checkpoint(nil, "iterative")
     if opts.stop and opts.stop(last, i) then
       break
     end
@@ -284,6 +294,9 @@ function M.pipeline(stages, input, opts)
       live = live - 1
       if live == 0 then
         close(chans[k + 1])
+        if not g:stopping() then
+          run.checkpoint(nil, "pipeline")
+        end
       end
     end
     for _ = 1, s.max do

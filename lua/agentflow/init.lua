@@ -31,6 +31,7 @@ local lazy = {
   configure = { "agentflow._agent", "configure" },
   define_agent = { "agentflow.agents", "define" },
   run_id = { "agentflow._run", "id" },
+  checkpoint = { "agentflow._run", "user_checkpoint" },
   sequential = { "agentflow.flow", "sequential" },
   parallel = { "agentflow.flow", "parallel" },
   conditional = { "agentflow.flow", "conditional" },

@@ -1,12 +1,25 @@
 --- The lookup behind `agentflow resume RUN_ID` (core/cmd_resume.c).
 local args = require "agentflow.cli._args"
+local journal = require "agentflow._journal"
 local runs = require "agentflow._runs"
 
 local M = {}
 
---- exit code, {script, args...}: what to run to resume run `id`. A
--- finished run is said so (exit 0, nothing to run).
-function M.look_up(id)
+local function checkpoint_step(id, label)
+  local names = {}
+  for _, cp in ipairs(journal.checkpoints(id)) do
+    if cp.label == label then
+      return cp.step
+    end
+    names[#names + 1] = cp.label
+  end
+  return nil, #names > 0 and table.concat(names, ", ") or "none"
+end
+
+--- exit code, {script, args...}, until: what to run to resume run `id`;
+-- with checkpoint `from`, a fork replaying up to step `until`. A finished
+-- run is said so (exit 0, nothing to run) unless forked.
+function M.look_up(id, from)
   if not runs.valid_id(id) then
     return args.error(64, "bad run id %q (letters, digits, '.', '_' and '-' only)", id)
   end
@@ -14,10 +27,18 @@ function M.look_up(id)
   if not rec then
     return args.error(66, "no run %s (see agentflow runs)", id)
   end
+  local until_step
+  if from then
+    local known
+    until_step, known = checkpoint_step(id, from)
+    if not until_step then
+      return args.error(66, "run %s has no checkpoint %q (it has: %s)", id, from, known)
+    end
+  end
   if rec.status == "running" then
     return args.error(69, "run %s is still running (pid %s)", id, tostring(rec.pid))
   end
-  if rec.status == "done" or rec.status == "degraded" then
+  if not from and (rec.status == "done" or rec.status == "degraded") then
     print(string.format("run %s finished (%s): nothing to resume", id, rec.status))
     return 0
   end
@@ -31,7 +52,7 @@ function M.look_up(id)
   for _, a in ipairs(rec.args or {}) do
     argv[#argv + 1] = a
   end
-  return 0, argv
+  return 0, argv, until_step
 end
 
 return M

@@ -14,9 +14,9 @@ local function iso(t)
 end
 
 local function row(rec)
-  return { run_id = rec.run_id, workflow = rec.workflow, status = rec.status,
+  return { run_id = rec.run_id, workflow = rec.workflow, status = rec.status, parent = rec.parent,
     started_at = iso(rec.started_at), finished_at = iso(rec.finished_at), script = rec.script,
-    args = rec.args, steps = rec.steps, duration = rec.duration, parent = rec.parent,
+    args = rec.args, steps = rec.steps, duration = rec.duration,
     resumes = rec.resumes, pid = rec.pid }
 end
 
@@ -55,15 +55,20 @@ local function show(opts, id)
     return args.error(66, "no run %s (see agentflow runs)", id)
   end
   local steps = journal.steps(id)
+  local checkpoints = journal.checkpoints(id)
   if opts.json then
     local doc = row(rec)
     doc.step_records = #steps > 0 and steps or nil
+    doc.checkpoints = #checkpoints > 0 and checkpoints or nil
     io.stdout:write(cjson.encode(doc), "\n")
     return 0
   end
   print(string.format("run %s: %s, %s", id, rec.workflow, rec.status))
   print(string.format("  script %s %s", tostring(rec.script), table.concat(rec.args or {}, " ")))
   print(string.format("  started %s, finished %s", iso(rec.started_at) or "-", iso(rec.finished_at) or "-"))
+  for _, cp in ipairs(checkpoints) do
+    print(string.format("  checkpoint %-16s after step %d", cp.label, cp.step))
+  end
   for _, s in ipairs(steps) do
     local r = s.result or {}
     print(string.format("  %4d %-28s %-10s%s", s.step, s.agent or "?", s.cached and "cached" or (r.status or s.state),

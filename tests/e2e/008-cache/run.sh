@@ -194,7 +194,7 @@ expect_eq "which are served" "10" "$OUT"
 
 # Damage: a clear error naming the file and the way out; exit 74.
 cp "$AGENTFLOW_HOME/store/data.mdb" saved.mdb
-head -c 20000 saved.mdb >"$AGENTFLOW_HOME/store/data.mdb"
+head -c 8192 saved.mdb >"$AGENTFLOW_HOME/store/data.mdb"
 run "$AGENTFLOW" reread.lua
 expect_rc "a truncated database exits 74" 74
 expect_has "naming the file" "$ERR" "store/data.mdb is damaged"

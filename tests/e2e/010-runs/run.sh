@@ -80,6 +80,35 @@ run "$AGENTFLOW" resume "$run_id"
 expect_has "a step that differs ends replay, naming both" "$ERR" "step 2: the workflow differs from the journal (recorded b, now b2)"
 expect_eq "steps from there run again" "1 1 2" "$(count a) $(count b2) $(count c)"
 
+# Checkpoints and forks.
+rm -f ledger
+cat >seq.lua <<'EOF'
+local steps = {}
+for i = 1, 6 do
+  local name = "s" .. i
+  af.define_agent(name, { command = { "sh", "-c", "cat >/dev/null; echo " .. name .. " >> ledger; echo " .. name }, cache = false })
+  steps[i] = { agent = name, prompt = name }
+end
+af.sequential(steps)
+af.checkpoint("all-done")
+af.parallel({ { agent = "s1", prompt = "p1" }, { agent = "s2", prompt = "p2" } })
+EOF
+run "$AGENTFLOW" seq.lua
+run "$AGENTFLOW" runs --json
+seq_run=$(printf '%s' "$OUT" | jq -r '.[0].run_id')
+run "$AGENTFLOW" runs show "$seq_run" --json
+expect_eq "automatic and named checkpoints are journaled" "sequential#1@3 sequential#2@6 all-done@6 parallel#1@8" \
+	"$(printf '%s' "$OUT" | jq -r '[.checkpoints[] | "\(.label)@\(.step)"] | join(" ")')"
+rm -f ledger
+run "$AGENTFLOW" resume "$seq_run" --from "sequential#1"
+expect_rc "resume --from forks a finished run" 0
+expect_eq "steps up to the checkpoint replay; the rest execute" "s4 s5 s6 s1 s2" "$(tr '\n' ' ' <ledger | sed 's/ $//')"
+run "$AGENTFLOW" runs --json
+expect_eq "the fork is a new run linked to its parent" "$seq_run" "$(printf '%s' "$OUT" | jq -r '.[0].parent')"
+run "$AGENTFLOW" resume "$seq_run" --from nowhere
+expect_rc "an unknown checkpoint exits 66" 66
+expect_has "naming the ones there are" "$ERR" "it has: sequential#1, sequential#2, all-done, parallel#1"
+
 run "$AGENTFLOW" resume 20990101T000000Z-00000000
 expect_rc "an unknown run exits 66" 66
 expect_has "with a message" "$ERR" "no run 20990101T000000Z-00000000"
@@ -118,7 +147,7 @@ run "$AGENTFLOW" report "$ci_run" --format pdf
 expect_rc "an unknown format is a usage error" 64
 
 run "$AGENTFLOW" runs prune --older-than 0s --json
-expect_eq "prune removes ended runs" "true" "$(printf '%s' "$OUT" | jq '.removed >= 4')"
+expect_eq "prune removes ended runs" "true" "$(printf '%s' "$OUT" | jq '.removed >= 6')"
 run "$AGENTFLOW" runs --json
 expect_eq "and leaves none" "[]" "$OUT"
 
