@@ -247,6 +247,12 @@ static int l_store_file_hash(lua_State *L)
 	return 2;
 }
 
+/* store:sync() : flush everything committed to disk now */
+static int l_store_sync(lua_State *L)
+{
+	return af_store_sync(check_store(L)) == AF_OK ? 0 : raise_io(L);
+}
+
 /* n = store:readers() : reader slots in use (stale ones cleared first) */
 static int l_store_readers(lua_State *L)
 {
@@ -374,6 +380,7 @@ static const luaL_Reg store_methods[] = {
 	{"count", l_store_count},
 	{"file_hash", l_store_file_hash},
 	{"readers", l_store_readers},
+	{"sync", l_store_sync},
 	{NULL, NULL}
 };
 
