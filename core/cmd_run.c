@@ -14,6 +14,7 @@ int af_run_workflow(int argc, char **argv, const af_run_options *o)
 
 	if (!L)
 		return AF_EXIT_SOFTWARE;
+	af_host_set_option(L, "workflow", 1);
 	if (o && o->jobs > 0)
 		af_host_set_option(L, "jobs", o->jobs);
 	if (o && o->no_cache)

@@ -4,9 +4,10 @@ local util = require "agentflow._util"
 
 local M = {}
 
---- Wall-clock time in seconds since the epoch, with sub-second precision.
+--- Wall-clock time in seconds since the epoch, with sub-second precision
+-- (journaled: a resumed run reads what the first run read).
 function M.now()
-  return core.now()
+  return require("agentflow._values").read("now", core.now)
 end
 
 --- Let the other branches run for `d` (seconds or "300ms"); 0 yields one

@@ -15,13 +15,14 @@ local M = {}
 local ended = false
 
 --- Whether this process is replaying a run.
--- The run whose journal is replayed, and the last step replayed (nil: all).
-local function source()
+--- The run whose journal is replayed, and the last step replayed (nil: all).
+function M.source()
   return core.options.resume or core.options.parent, tonumber(core.options.replay_until)
 end
 
+--- Whether replay is going on (it ends at the first step that differs).
 function M.active()
-  return source() ~= nil and not ended
+  return M.source() ~= nil and not ended
 end
 
 local function stop(fmt, ...)
@@ -37,7 +38,7 @@ function M.result(step, agent, key)
   if not M.active() then
     return nil
   end
-  local run_id, until_step = source()
+  local run_id, until_step = M.source()
   if until_step and step > until_step then
     stop()
     return nil

@@ -21,6 +21,9 @@ function M.script_path()
   return core.script_path()
 end
 
+-- os.time() and math.random go through the journal during workflow runs.
+require("agentflow._values").install()
+
 -- Fields that live in other modules: af.NAME loads the module on first use.
 local lazy = {
   inspect = { "agentflow._pretty", "format" },

@@ -80,6 +80,31 @@ run "$AGENTFLOW" resume "$run_id"
 expect_has "a step that differs ends replay, naming both" "$ERR" "step 2: the workflow differs from the journal (recorded b, now b2)"
 expect_eq "steps from there run again" "1 1 2" "$(count a) $(count b2) $(count c)"
 
+# Time and randomness read by the script are journaled: a resume sees the
+# values the first run saw.
+rm -f waiting go values
+cat >values.lua <<'EOF'
+local t, r, ot = af.now(), math.random(1, 1000000), os.time()
+af.define_agent("note", { command = { "sh", "-c", "cat >/dev/null; echo noted" }, cache = false })
+af.agent("note")
+local f = io.open("values", "a")
+f:write(string.format("%.6f %d %d\n", t, r, ot))
+f:close()
+af.define_agent("hold", { command = { "sh", "-c", "touch waiting; while [ ! -e go ]; do sleep 0.02; done" }, cache = false })
+af.agent("hold")
+EOF
+"$AGENTFLOW" values.lua >out 2>err &
+pid=$!
+for _ in $(seq 500); do [ -e waiting ] && break; sleep 0.02; done
+kill -INT $pid
+wait $pid 2>/dev/null
+values_run=$(sed -n 's/^agentflow: resume with: agentflow resume //p' err)
+sleep 1.1
+touch go
+run "$AGENTFLOW" resume "$values_run"
+expect_eq "a resumed run reads the time and random numbers the first run read" "1" "$(sort -u values | wc -l | tr -d ' ')"
+expect_eq "(both runs wrote them)" "2" "$(wc -l <values | tr -d ' ')"
+
 # Checkpoints and forks.
 rm -f ledger
 cat >seq.lua <<'EOF'
@@ -102,7 +127,7 @@ expect_eq "automatic and named checkpoints are journaled" "sequential#1@3 sequen
 rm -f ledger
 run "$AGENTFLOW" resume "$seq_run" --from "sequential#1"
 expect_rc "resume --from forks a finished run" 0
-expect_eq "steps up to the checkpoint replay; the rest execute" "s4 s5 s6 s1 s2" "$(tr '\n' ' ' <ledger | sed 's/ $//')"
+expect_eq "steps up to the checkpoint replay; the rest execute" "s1 s2 s4 s5 s6" "$(sort ledger | tr '\n' ' ' | sed 's/ $//')"
 run "$AGENTFLOW" runs --json
 expect_eq "the fork is a new run linked to its parent" "$seq_run" "$(printf '%s' "$OUT" | jq -r '.[0].parent')"
 run "$AGENTFLOW" resume "$seq_run" --from nowhere

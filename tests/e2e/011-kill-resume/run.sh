@@ -39,7 +39,7 @@ expect_eq "the uninterrupted run has 24 steps" "24" "$(wc -l <clean/ledger | tr 
 cycle() {
 	local kills=0 finished=0 rounds=0 run_id="" rc pid
 	rm -f ledger out
-	while [ $finished -eq 0 ] && [ $rounds -lt 100 ]; do
+	while [ $finished -eq 0 ] && [ $rounds -lt 300 ]; do
 		rounds=$((rounds + 1))
 		if [ -z "$run_id" ]; then
 			"$AGENTFLOW" wf.lua >out 2>err &
@@ -54,7 +54,7 @@ cycle() {
 		[ $rc -eq 0 ] && grep -q "out-it5b" out && finished=1
 	done
 	total_kills=$((total_kills + kills))
-	[ $finished -eq 1 ] || bad="$bad cycle$cycles:unfinished"
+	[ $finished -eq 1 ] || bad="$bad cycle$cycles:unfinished-after-$rounds-rounds-$kills-kills"
 	[ "$(grep out- out)" = "$expected" ] || bad="$bad cycle$cycles:results"
 	local excess=0 name n
 	for name in $(cat clean/ledger); do
