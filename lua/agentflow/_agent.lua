@@ -349,7 +349,8 @@ local function journal_step(call, r, c)
     run_id = r.run_id, step = r.step, agent = call.name, status = r.status, key = c.key,
     lineage_p = c.lineage_p, lineage_a = c.lineage_a,
     stored = call.def.cache ~= false and r.status == "success",
-    error = r.error, reason = r.reason, finished_at = core.now(),
+    error = r.error, reason = r.reason, started_at = core.now() - (r.duration or 0),
+    finished_at = core.now(),
   }, r, call.def.executor ~= "lua")
 end
 

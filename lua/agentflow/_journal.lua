@@ -21,9 +21,9 @@ local function step_key(run_id, step)
 end
 
 --- Record that step `step` of agent `agent` (identity `key`) is launching.
-function M.started(run_id, step, agent, key, durable)
+function M.started(run_id, step, agent, key, durable, kind)
   local op = { "journal", step_key(run_id, step), cjson.encode({ state = "started", step = step,
-    agent = agent, key = key, started_at = core.now() }) }
+    kind = kind or "agent", agent = agent, key = key, started_at = core.now() }) }
   if durable then
     store.commit({ op })
   else
@@ -46,12 +46,19 @@ local function stored_result(r, ops)
   return res
 end
 
---- Record the end of a step that ran: `rec` holds run_id, step, agent,
--- status, key, lineage (for `why`), error, finished_at; `r` is its result.
+--- Record the end of a step that ran: `rec` holds run_id, step, kind
+-- ("agent", "exec"), agent, status, key, lineage (for `why`), error,
+-- started_at, finished_at; `r` is its result. The record also gets the
+-- step's place in completion order (done_seq).
 -- With `durable`, committed at once (the step had effects outside
 -- agentflow); otherwise it waits for the next commit.
+local completions = 0
+
 function M.step(rec, r, durable)
   local ops = {}
+  completions = completions + 1
+  rec.done_seq = completions -- the order steps finished in (parallel ones differ from start order)
+  rec.kind = rec.kind or "agent"
   rec.state = r.status == "failed" and "failed" or "completed"
   rec.result = stored_result(r, ops)
   local raw = cjson.encode(rec)

@@ -51,6 +51,82 @@ function M.begin(id)
   write(current)
 end
 
+--- How long ended runs are kept (seconds): AGENTFLOW_RETENTION (a
+-- duration like "30d"), else 30 days. Pruned at most once a day, when a
+-- run ends, so that journals and blobs never grow without bound.
+M.RETENTION = 30 * 86400
+
+local function blob_refs(s, used)
+  local _, entries = s:scan("entries")
+  for _, raw in ipairs(entries) do
+    local h = raw:match('"output_blob":"(%x+)"')
+    if h then
+      used[h] = true
+    end
+  end
+  local _, records = s:scan("journal")
+  for _, raw in ipairs(records) do
+    local h = raw:match('"output_blob":"(%x+)"')
+    if h then
+      used[h] = true
+    end
+  end
+end
+
+--- Ops deleting the blobs that no cache entry and no journal record uses.
+function M.orphan_blobs(s)
+  local used = {}
+  blob_refs(s, used)
+  local ops = {}
+  for _, b in ipairs((s:scan("blobs"))) do
+    if not used[b] then
+      ops[#ops + 1] = { "blobs", b, false }
+    end
+  end
+  return ops
+end
+
+--- Delete the runs that ended more than `age` seconds ago, with their
+-- journals, then the blobs nothing uses any more. Returns the runs removed.
+function M.prune(age)
+  local s = store.exists() and store.get()
+  if not s then
+    return 0
+  end
+  local limit, ops, n = core.now() - age, {}, 0
+  for _, rec in ipairs(M.list()) do
+    local ended = rec.finished_at or (rec.status == "interrupted" and rec.started_at)
+    if ended and ended < limit and rec.run_id ~= (current and current.run_id) then
+      n = n + 1
+      ops[#ops + 1] = { "runs", rec.run_id, false }
+      for _, k in ipairs((s:scan("journal", rec.run_id .. "/"))) do
+        ops[#ops + 1] = { "journal", k, false }
+      end
+    end
+  end
+  if n > 0 then
+    s:write(ops)
+    s:write(M.orphan_blobs(s))
+  end
+  return n
+end
+
+local function retention()
+  local env = core.environ().AGENTFLOW_RETENTION
+  return env and require("agentflow._util").seconds(env) or M.RETENTION
+end
+
+-- Prune once a day at most (the time of the last one is a counter).
+local function maybe_prune()
+  local s = store.get()
+  local last = tonumber(s:get("counters", "retention/last")) or 0
+  if core.now() - last < 86400 then
+    return
+  end
+  s:write({ { "counters", "retention/last", string.format("%.0f", core.now()) } })
+  M.prune(retention())
+end
+
 --- Close this process's run record with `status` and the step counts.
 function M.finish(status, counts, duration)
   if not current then
@@ -61,6 +137,7 @@ function M.finish(status, counts, duration)
   current.steps = counts
   current.duration = duration
   write(current)
+  maybe_prune()
 end
 
 --- The record of run `id`, with status "interrupted" when it says

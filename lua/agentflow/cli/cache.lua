@@ -3,6 +3,7 @@ local args = require "agentflow.cli._args"
 local cjson = require "cjson.safe"
 local core = require "agentflow.core"
 local files = require "agentflow._files"
+local runs = require "agentflow._runs"
 local store = require "agentflow._store"
 
 local M = {}
@@ -187,29 +188,11 @@ local function deletions(s, keys)
   return ops
 end
 
--- Blobs no remaining entry refers to.
-local function orphan_blobs(s, removed)
-  local used = {}
-  for _, e in ipairs(entries(s)) do
-    if e.output_blob and not removed[e.key] then
-      used[e.output_blob] = true
-    end
-  end
-  local ops = {}
-  for _, b in ipairs((s:scan("blobs"))) do
-    if not used[b] then
-      ops[#ops + 1] = { "blobs", b, false }
-    end
-  end
-  return ops
-end
-
+-- Remove the entries `keys` (a set), then the blobs nothing uses any more
+-- (neither an entry nor a journal record).
 local function remove(s, keys)
-  local ops = deletions(s, keys)
-  for _, op in ipairs(orphan_blobs(s, keys)) do
-    ops[#ops + 1] = op
-  end
-  s:write(ops)
+  s:write(deletions(s, keys))
+  s:write(runs.orphan_blobs(s))
   local n = 0
   for _ in pairs(keys) do
     n = n + 1

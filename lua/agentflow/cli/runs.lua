@@ -1,10 +1,8 @@
 --- agentflow runs [ls | show RUN_ID | prune --older-than AGE] [--json]
 local args = require "agentflow.cli._args"
 local cjson = require "cjson.safe"
-local core = require "agentflow.core"
 local journal = require "agentflow._journal"
 local runs = require "agentflow._runs"
-local store = require "agentflow._store"
 local util = require "agentflow._util"
 
 local M = {}
@@ -82,20 +80,7 @@ local function prune(opts)
   if not age then
     return args.usage_error("runs", "runs prune needs --older-than AGE (like 30d or 12h)")
   end
-  local limit, ops, n = core.now() - age, {}, 0
-  for _, rec in ipairs(runs.list()) do
-    local ended = rec.finished_at or (rec.status == "interrupted" and rec.started_at)
-    if ended and ended < limit then
-      n = n + 1
-      ops[#ops + 1] = { "runs", rec.run_id, false }
-      for _, k in ipairs(journal.keys(rec.run_id)) do
-        ops[#ops + 1] = { "journal", k, false }
-      end
-    end
-  end
-  if n > 0 then
-    store.get():write(ops)
-  end
+  local n = runs.prune(age)
   if opts.json then
     io.stdout:write(cjson.encode({ removed = n }), "\n")
   else

@@ -176,4 +176,20 @@ expect_eq "prune removes ended runs" "true" "$(printf '%s' "$OUT" | jq '.removed
 run "$AGENTFLOW" runs --json
 expect_eq "and leaves none" "[]" "$OUT"
 
+# Retention: when a run ends (at most once a day), runs that ended longer
+# ago than AGENTFLOW_RETENTION go, with their journals.
+export AGENTFLOW_HOME="$SANDBOX/retention"
+rm -f waiting go
+"$AGENTFLOW" wf.lua >out 2>err &
+pid=$!
+for _ in $(seq 500); do [ -e waiting ] && break; sleep 0.02; done
+kill -KILL $pid
+wait $pid 2>/dev/null
+touch go
+run "$AGENTFLOW" runs --json
+expect_eq "a killed run is kept" "1" "$(printf '%s' "$OUT" | jq length)"
+AGENTFLOW_RETENTION=0s run "$AGENTFLOW" ci.lua
+run "$AGENTFLOW" runs --json
+expect_eq "the next run to end prunes what is past retention" "ci.lua" "$(printf '%s' "$OUT" | jq -r '[.[].workflow] | join(" ")')"
+
 done_testing
