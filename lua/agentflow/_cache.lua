@@ -12,6 +12,7 @@ local canon = require "agentflow._canon"
 local core = require "agentflow.core"
 local files = require "agentflow._files"
 local store = require "agentflow._store"
+local util = require "agentflow._util"
 
 local M = {}
 
@@ -331,6 +332,9 @@ function M.hit(c)
   end
   local r = e.result
   r.output = output_of(e)
+  if type(r.tokens) == "table" then
+    util.integers(r.tokens, { "input", "output" })
+  end
   r.cached = true
   r.attempts = 0
   r.cost_usd = 0

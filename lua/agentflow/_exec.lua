@@ -54,8 +54,9 @@ end
 
 --- The child's environment: the allow-list, then `env`, whose entries are
 -- names to pass through from agentflow's environment (list part) or
--- NAME = value pairs (hash part; false removes a variable).
-function M.environment(env, fname)
+-- NAME = value pairs (hash part; false removes a variable). Raises at the
+-- API caller (`level` as in util.fail).
+function M.environment(level, env, fname)
   local base = allowed_env()
   if env == nil or next(env) == nil then
     return base
@@ -64,10 +65,10 @@ function M.environment(env, fname)
   for k, v in pairs(env) do
     if math.type(k) == "integer" then
       all = all or core.environ()
-      util.check(3, fname, "env[" .. k .. "]", v, "string")
+      util.check(level + 1, fname, "env[" .. k .. "]", v, "string")
       extra[v] = all[v] or false
     elseif type(k) ~= "string" or (type(v) ~= "string" and v ~= false) then
-      util.fail(3, "%s: env entries are NAME = \"value\" or a NAME to pass through", fname)
+      util.fail(level + 1, "%s: env entries are NAME = \"value\" or a NAME to pass through", fname)
     else
       extra[k] = v
     end
@@ -85,48 +86,114 @@ function M.environment(env, fname)
   return list
 end
 
-local function check_argv(argv, fname)
+local function check_argv(level, argv, fname)
   if type(argv) ~= "table" then
-    util.fail(2, "bad argument #1 to '%s' (table expected, got %s)", fname, util.typename(argv))
+    util.fail(level + 1, "bad argument #1 to '%s' (table expected, got %s)", fname, util.typename(argv))
   end
   if #argv == 0 then
-    util.fail(2, "bad argument #1 to '%s' (the program to run is missing: argv is empty)", fname)
+    util.fail(level + 1, "bad argument #1 to '%s' (the program to run is missing: argv is empty)", fname)
   end
   for i = 1, #argv do
     if type(argv[i]) ~= "string" then
-      util.fail(2, "bad argument #1 to '%s' (argv[%d] must be a string, not %s)",
+      util.fail(level + 1, "bad argument #1 to '%s' (argv[%d] must be a string, not %s)",
         fname, i, util.typename(argv[i]))
     end
   end
 end
 
-local function core_options(opts, fname)
+local function core_options(level, opts, fname)
   local c = {
-    stdin = util.check(2, fname, "stdin", opts.stdin, "string", true),
-    cwd = util.check(2, fname, "cwd", opts.cwd, "string", true),
-    timeout = util.duration(2, fname, "timeout", opts.timeout),
-    grace = util.duration(2, fname, "grace", opts.grace),
-    max_output = util.check(2, fname, "max_output", opts.max_output, "number", true),
+    stdin = util.check(level + 1, fname, "stdin", opts.stdin, "string", true),
+    cwd = util.check(level + 1, fname, "cwd", opts.cwd, "string", true),
+    timeout = util.duration(level + 1, fname, "timeout", opts.timeout),
+    grace = util.duration(level + 1, fname, "grace", opts.grace),
+    max_output = util.check(level + 1, fname, "max_output", opts.max_output, "number", true),
   }
-  util.check(2, fname, "env", opts.env, "table", true)
-  c.env = M.environment(opts.env, fname)
+  util.check(level + 1, fname, "env", opts.env, "table", true)
+  c.env = M.environment(level + 1, opts.env, fname)
   return c
 end
 
---- result = af.exec(argv, opts); see DESIGN.md. A program that cannot be
--- started gives {error = message, reason = "not_found"|"spawn"}.
-function M.exec(argv, opts)
+-- The checked request of an af.exec call (raising at the API caller:
+-- `level` as in util.fail).
+local function request(level, argv, opts)
   local fname = "af.exec"
-  check_argv(argv, fname)
+  check_argv(level + 1, argv, fname)
   if opts ~= nil and type(opts) ~= "table" then
-    util.fail(1, "bad argument #2 to '%s' (table expected, got %s)", fname, type(opts))
+    util.fail(level + 1, "bad argument #2 to '%s' (table expected, got %s)", fname, type(opts))
   end
-  local c = core_options(opts or {}, fname)
+  local c = core_options(level + 1, opts or {}, fname) -- not a tail call: levels count frames
+  return c
+end
+
+-- Run a checked request under the --jobs limit.
+local function spawn(argv, c)
+  local _ <close> = M.jobs():acquire()
+  return core.exec(argv, c)
+end
+
+--- result = exec(argv, opts): af.exec without the journal, for executors
+-- (their process is part of an agent step). Same checks and result.
+function M.exec(argv, opts)
+  local c = request(1, argv, opts)
   if core.options.plan then
     return require("agentflow._plan").exec(argv)
   end
-  local _ <close> = M.jobs():acquire()
-  return core.exec(argv, c)
+  local r = spawn(argv, c)
+  return r
+end
+
+-- The identity of a request: a resumed run replays an exec step only when
+-- it asks for the same thing (environment values enter hashed).
+local function exec_key(argv, c)
+  return require("agentflow._canon").hash({ argv, c.stdin or "", c.cwd or "", c.env })
+end
+
+-- A journaled process step of the workflow (see af_exec). Its records
+-- wait for the next commit: a process step is cheap to run again, and
+-- committing each would cost more than the process (tools/bench/steps.sh).
+local function exec_step(argv, c)
+  local run = require("agentflow._run")
+  local journal = require("agentflow._journal")
+  local name = argv[1]:match("[^/]*$")
+  local step = run.begin_step(name)
+  local key = exec_key(argv, c)
+  local replayed = require("agentflow._replay").result(step, name, key)
+  if replayed then
+    run.end_step(name, replayed)
+    return replayed.output
+  end
+  local id = run.id()
+  journal.started(id, step, name, key, false, "exec")
+  local ok, res = pcall(spawn, argv, c)
+  if not ok then
+    run.end_step(name, nil)
+    error(res, 0)
+  end
+  local r = { status = res.code == 0 and "success" or "failed", duration = res.duration or 0,
+    error = res.error or (res.code ~= 0 and (res.code and "exited with code " .. res.code
+      or res.signal and "killed by signal " .. res.signal)) or nil, output = res, attempts = 1 }
+  run.end_step(name, r)
+  journal.step({ run_id = id, step = step, kind = "exec", agent = name, key = key, status = r.status,
+    error = r.error, started_at = core.now() - r.duration, finished_at = core.now() }, r, false)
+  return res
+end
+
+--- result = af.exec(argv, opts); see DESIGN.md. A program that cannot be
+-- started gives {error = message, reason = "not_found"|"spawn"}. In a
+-- workflow run each call is a journaled step: a resumed run returns the
+-- recorded result of a finished one.
+function M.af_exec(argv, opts)
+  local c = request(1, argv, opts)
+  if core.options.plan then
+    return require("agentflow._plan").exec(argv)
+  end
+  if not core.options.workflow or not require("agentflow._store").get() then
+    local r = spawn(argv, c)
+    return r
+  end
+  local r = exec_step(argv, c)
+  return r
 end
 
 return M

@@ -11,6 +11,7 @@
 local cjson = require "cjson.safe"
 local core = require "agentflow.core"
 local store = require "agentflow._store"
+local util = require "agentflow._util"
 
 local M = {}
 
@@ -86,6 +87,13 @@ function M.result_of(rec)
   end
   if r.output == cjson.null then
     r.output = nil
+  end
+  util.integers(r, { "attempts" })
+  if type(r.tokens) == "table" then
+    util.integers(r.tokens, { "input", "output" })
+  end
+  if rec.kind == "exec" and type(r.output) == "table" then
+    util.integers(r.output, { "code", "signal", "pid" })
   end
   return r
 end

@@ -100,6 +100,18 @@ function M.typename(v)
   return v == nil and "no value" or type(v)
 end
 
+--- Turn the whole-number floats of `t[k]` for each k in `keys` back into
+-- integers (JSON decoding gives floats: an exit code 0 would print "0.0").
+function M.integers(t, keys)
+  for _, k in ipairs(keys) do
+    local v = t[k]
+    if math.type(v) == "float" then
+      t[k] = math.tointeger(v) or v
+    end
+  end
+  return t
+end
+
 --- A shallow copy of a table.
 function M.copy(t)
   local c = {}

@@ -27,7 +27,7 @@ require("agentflow._values").install()
 -- Fields that live in other modules: af.NAME loads the module on first use.
 local lazy = {
   inspect = { "agentflow._pretty", "format" },
-  exec = { "agentflow._exec", "exec" },
+  exec = { "agentflow._exec", "af_exec" },
   now = { "agentflow._clock", "now" },
   sleep = { "agentflow._clock", "sleep" },
   agent = { "agentflow._agent", "agent" },

@@ -12,7 +12,7 @@ local function rows(steps)
   for _, s in ipairs(steps) do
     local r = s.result or {}
     local row = {
-      step = s.step, agent = s.agent or "?",
+      step = s.step, kind = s.kind or "agent", agent = s.agent or "?",
       status = s.cached and "success" or r.status or (s.state == "started" and "started") or "?",
       cached = s.cached or false, attempts = r.attempts or 0, duration = r.duration or 0,
       cost_usd = r.cost_usd or 0, error = r.error,
@@ -73,7 +73,7 @@ local function junit(run, list, totals)
       xml(suite), xml(run.run_id), totals.steps, totals.failed, totals.skipped, totals.duration),
   }
   for _, r in ipairs(list) do
-    local name = string.format("step %d: %s", r.step, r.agent)
+    local name = string.format("step %d: %s%s", r.step, r.kind == "exec" and "exec " or "", r.agent)
     local open = string.format('    <testcase classname="%s" name="%s" time="%.3f"', xml(suite), xml(name),
       r.duration)
     if r.status == "failed" or r.status == "started" then

@@ -80,6 +80,27 @@ run "$AGENTFLOW" resume "$run_id"
 expect_has "a step that differs ends replay, naming both" "$ERR" "step 2: the workflow differs from the journal (recorded b, now b2)"
 expect_eq "steps from there run again" "1 1 2" "$(count a) $(count b2) $(count c)"
 
+# af.exec calls are steps too: a resume returns their recorded results.
+rm -f waiting go exledger
+cat >exec.lua <<'EOF'
+local r = af.exec({ "sh", "-c", "echo ran >> exledger; echo exec-out" })
+af.define_agent("hold", { command = { "sh", "-c", "touch waiting; while [ ! -e go ]; do sleep 0.02; done" }, cache = false })
+af.agent("hold")
+print(r.stdout, r.code)
+EOF
+"$AGENTFLOW" exec.lua >out 2>err &
+pid=$!
+for _ in $(seq 500); do [ -e waiting ] && break; sleep 0.02; done
+kill -INT $pid
+wait $pid 2>/dev/null
+exec_run=$(sed -n 's/^agentflow: resume with: agentflow resume //p' err)
+touch go
+run "$AGENTFLOW" resume "$exec_run"
+expect_eq "a resumed run gets the recorded af.exec result" "$(printf 'exec-out\n\t0')" "$OUT"
+expect_eq "without running the program again" "1" "$(wc -l <exledger | tr -d ' ')"
+run "$AGENTFLOW" runs show "$exec_run" --json
+expect_eq "the journal says which steps were processes" "exec agent" "$(printf '%s' "$OUT" | jq -r '[.step_records[].kind] | join(" ")')"
+
 # Time and randomness read by the script are journaled: a resume sees the
 # values the first run saw.
 rm -f waiting go values

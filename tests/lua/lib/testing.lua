@@ -10,6 +10,9 @@ local M = {}
 
 local passed, failed = 0, 0
 
+-- The helpers' own processes are not steps of the test's run.
+local exec = require("agentflow._exec").exec
+
 -- Each run starts from an empty store, so that results cached by an earlier
 -- run of the same test do not change what this one sees. (At the first
 -- test, not at require: a module's main chunk cannot wait for a process.)
@@ -18,7 +21,7 @@ local function start_fresh()
   if not fresh then
     fresh = true
     local home = assert(os.getenv("AGENTFLOW_HOME"), "AGENTFLOW_HOME must be set for tests")
-    af.exec({ "rm", "-rf", home .. "/store" })
+    exec({ "rm", "-rf", home .. "/store" })
   end
 end
 
@@ -90,8 +93,8 @@ end
 --- A fresh directory under AF_TEST_TMP.
 function M.tmpdir()
   local base = os.getenv("AF_TEST_TMP")
-  assert(af.exec({ "mkdir", "-p", base }).code == 0)
-  local r = af.exec({ "mktemp", "-d", base .. "/t.XXXXXX" })
+  assert(exec({ "mkdir", "-p", base }).code == 0)
+  local r = exec({ "mktemp", "-d", base .. "/t.XXXXXX" })
   assert(r.code == 0, r.stderr)
   return (r.stdout:gsub("\n$", ""))
 end
