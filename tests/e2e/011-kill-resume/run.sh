@@ -50,10 +50,13 @@ cycle() {
 		sleep "0.$(printf '%03d' $((RANDOM % 200 + 10)))"
 		kill -KILL $pid 2>/dev/null && kills=$((kills + 1))
 		wait $pid && rc=0 || rc=$?
-		[ -z "$run_id" ] && run_id=$("$AGENTFLOW" runs --json | jq -r '.[0].run_id // empty')
+		# The newest run, unless a kill came before this cycle's run had a record.
+		[ -z "$run_id" ] && run_id=$("$AGENTFLOW" runs --json |
+			jq -r --arg done "$done_ids" '[.[] | select(.run_id as $id | $done | contains($id) | not)][0].run_id // empty')
 		[ $rc -eq 0 ] && grep -q "out-it5b" out && finished=1
 	done
 	total_kills=$((total_kills + kills))
+	done_ids="$done_ids $run_id"
 	[ $finished -eq 1 ] || bad="$bad cycle$cycles:unfinished-after-$rounds-rounds-$kills-kills"
 	[ "$(grep out- out)" = "$expected" ] || bad="$bad cycle$cycles:results"
 	local excess=0 name n
@@ -67,7 +70,7 @@ cycle() {
 	[ "$("$AGENTFLOW" runs show "$run_id" --json | jq -r .status)" = done ] || bad="$bad cycle$cycles:status"
 }
 
-total_kills=0 cycles=0 bad=""
+total_kills=0 cycles=0 bad="" done_ids=""
 while [ $total_kills -lt "$KILLS" ] && [ $cycles -lt $((KILLS / 5 + 5)) ]; do
 	cycles=$((cycles + 1))
 	cycle
