@@ -1,8 +1,9 @@
 --- The run journal: one record per step under "RUN_ID/NNNNNN" in the
 -- journal database (DESIGN.md, "Two stores, two jobs").
 --
--- A step that runs writes `started` before it launches and `completed`
--- (or `failed`) with its result after, each committed at once; results
+-- A step that runs writes `started` before it launches (committed at
+-- once) and `completed` (or `failed`) with its result after, committed at
+-- the end of the loop turn with the turn's other completions; results
 -- larger than 16 KiB go to the blob table. A step answered by the cache is
 -- kept as a line "STEP KEY AGENT" in chunks under "RUN_ID/hits/FIRST_STEP"
 -- that wait for the next commit: a rerun reproduces it, so it costs a
@@ -51,9 +52,25 @@ end
 -- ("agent", "exec"), agent, status, key, lineage (for `why`), error,
 -- started_at, finished_at; `r` is its result. The record also gets the
 -- step's place in completion order (done_seq).
--- With `durable`, committed at once (the step had effects outside
--- agentflow); otherwise it waits for the next commit.
+-- With `durable` (the step had effects outside agentflow), committed at
+-- the end of this loop turn, together with the other completions of the
+-- turn; otherwise it waits for the next commit.
 local completions = 0
+local flush_pending = false
+
+-- Commit at the end of this loop turn: completions that land in the same
+-- turn (parallel branches) share one commit.
+local function commit_this_turn()
+  if flush_pending then
+    return
+  end
+  flush_pending = true
+  core.spawn(function()
+    core.sleep(0)
+    flush_pending = false
+    store.flush()
+  end)
+end
 
 function M.step(rec, r, durable)
   local ops = {}
@@ -68,12 +85,11 @@ function M.step(rec, r, durable)
     raw = cjson.encode(rec)
   end
   ops[#ops + 1] = { "journal", step_key(rec.run_id, rec.step), raw }
+  for _, op in ipairs(ops) do
+    store.later(op)
+  end
   if durable then
-    store.commit(ops)
-  else
-    for _, op in ipairs(ops) do
-      store.later(op)
-    end
+    commit_this_turn()
   end
 end
 
