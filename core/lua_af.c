@@ -7,7 +7,6 @@
 
 #include <lauxlib.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,23 +86,55 @@ static int l_pid(lua_State *L)
 	return 1;
 }
 
-/* alive = core.pid_alive(pid) : a process with that id exists (not a zombie) */
+/*
+ * The start time of process `pid` (clock ticks since boot, field 22 of
+ * /proc/PID/stat), and whether it is a zombie; 0 when there is none.
+ */
+static unsigned long long proc_start(long long pid, int *zombie)
+{
+	char path[64], buf[1024];
+	unsigned long long start = 0;
+	const char *p;
+	FILE *f;
+
+	*zombie = 0;
+	snprintf(path, sizeof path, "/proc/%lld/stat", pid);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	if (fgets(buf, sizeof buf, f) && (p = strrchr(buf, ')')) && p[1] == ' ') {
+		*zombie = p[2] == 'Z';
+		/* after ") S": fields 4..21, then starttime */
+		p += 3;
+		for (int field = 3; field < 22 && p; field++)
+			p = strchr(p + 1, ' ');
+		if (p)
+			start = strtoull(p + 1, NULL, 10);
+	}
+	fclose(f);
+	return start;
+}
+
+/* ticks = core.pid_start([pid]) : when the process started (this one by default) */
+static int l_pid_start(lua_State *L)
+{
+	int zombie;
+
+	lua_pushinteger(L, (lua_Integer)proc_start(luaL_optinteger(L, 1, getpid()), &zombie));
+	return 1;
+}
+
+/*
+ * alive = core.pid_alive(pid [, start]) : a process with that id runs (not
+ * a zombie) and, given `start` (core.pid_start), is the same process and
+ * not a later one that reuses the id.
+ */
 static int l_pid_alive(lua_State *L)
 {
-	lua_Integer pid = luaL_checkinteger(L, 1);
-	char path[64], buf[256];
-	FILE *f;
-	int alive = pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+	lua_Integer pid = luaL_checkinteger(L, 1), start = luaL_optinteger(L, 2, 0);
+	int zombie;
+	unsigned long long now = pid > 0 ? proc_start(pid, &zombie) : 0;
 
-	snprintf(path, sizeof path, "/proc/%lld/stat", (long long)pid);
-	if (alive && (f = fopen(path, "r"))) {
-		const char *close;
-
-		if (fgets(buf, sizeof buf, f) && (close = strrchr(buf, ')')) && close[1] && close[2] == 'Z')
-			alive = 0;
-		fclose(f);
-	}
-	lua_pushboolean(L, alive);
+	lua_pushboolean(L, now != 0 && !zombie && (start == 0 || (lua_Integer)now == start));
 	return 1;
 }
 
@@ -132,6 +163,7 @@ static const luaL_Reg core_functions[] = {
 	{"realpath", l_realpath},
 	{"pid", l_pid},
 	{"pid_alive", l_pid_alive},
+	{"pid_start", l_pid_start},
 	{"hostname", l_hostname},
 	{NULL, NULL}
 };

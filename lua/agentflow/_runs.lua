@@ -41,6 +41,7 @@ function M.begin(id)
     script_hash = script and script_hash(script),
     args = args,
     pid = core.pid(),
+    pid_start = core.pid_start(),
     host = core.hostname(),
     status = "running",
     started_at = previous and previous.started_at or core.now(),
@@ -141,7 +142,8 @@ function M.finish(status, counts, duration)
 end
 
 --- The record of run `id`, with status "interrupted" when it says
--- running but its process is gone. Nil when there is none.
+-- running but its process is gone (a process with the same id that started
+-- at another time is another process). Nil when there is none.
 function M.get(id)
   local s = store.exists() and store.get()
   local raw = s and s:get("runs", id)
@@ -150,7 +152,7 @@ function M.get(id)
     return nil
   end
   if rec.status == "running" and rec.pid ~= core.pid()
-      and (rec.host ~= core.hostname() or not core.pid_alive(rec.pid)) then
+      and (rec.host ~= core.hostname() or not core.pid_alive(rec.pid, rec.pid_start)) then
     rec.status = "interrupted"
   end
   return rec
