@@ -88,6 +88,12 @@ function M.retrying(name, attempt, delay, r)
     attempt, tostring(r.error or r.reason or "failed"):match("[^\n]*"), util.format_seconds(delay)))
 end
 
+--- Note that the workflow used pattern `name`; the run record keeps the
+-- first (the workflow's outermost pattern).
+function M.note_pattern(name)
+  state.pattern = state.pattern or name
+end
+
 local checkpoint_counts = {}
 
 --- Mark a checkpoint in the journal at the current step: `label` as
@@ -152,7 +158,8 @@ function M.finish(ok, interrupted)
   end
   local outcome = interrupted and "interrupted" or not ok and "failed"
     or (#state.degraded > 0 and "degraded" or "done")
-  require("agentflow._runs").finish(outcome, state.by_status, core.monotonic() - state.started)
+  require("agentflow._runs").finish(outcome, state.by_status, core.monotonic() - state.started,
+    state.pattern)
   require("agentflow._ci").finish(M.id(), outcome, state.degraded)
   if state.steps > 0 and progress.enabled() then
     local parts = {}

@@ -128,11 +128,13 @@ local function maybe_prune()
   M.prune(retention())
 end
 
---- Close this process's run record with `status` and the step counts.
-function M.finish(status, counts, duration)
+--- Close this process's run record with `status`, the step counts and the
+-- workflow's (outermost) pattern.
+function M.finish(status, counts, duration, pattern)
   if not current then
     return
   end
+  current.pattern = pattern
   current.status = status
   current.finished_at = core.now()
   current.steps = counts

@@ -77,6 +77,7 @@ end
 -- is called as step(previous_result, i).
 function M.sequential(steps, opts)
   local rs = runners(1, "af.sequential", steps)
+  run.note_pattern("sequential")
   options(1, "af.sequential", opts, 2)
   local results, prev = {}, nil
   for i, step in ipairs(rs) do
@@ -120,6 +121,7 @@ function M.parallel(steps, opts)
   local rs = runners(1, fname, steps)
   opts = options(1, fname, opts, 2)
   local max = positive(1, fname, "max", opts.max, true) or #rs
+  run.note_pattern("parallel")
   local results = {}
   pool(#rs, max, function(i)
     if type(steps[i]) == "function" then
@@ -145,6 +147,7 @@ end
 -- or any other value (its truth).
 function M.conditional(predicate, then_step, else_step)
   local fname = "af.conditional"
+  run.note_pattern("conditional")
   local yes = then_step ~= nil and runner(1, fname, then_step, "then_step")
   local no = else_step ~= nil and runner(1, fname, else_step, "else_step")
   if type(predicate) == "table" and type(predicate.agent) == "string" and predicate.status == nil then
@@ -178,6 +181,7 @@ function M.iterative(opts, step)
   local max = positive(1, fname, "max", opts.max)
   util.check(1, fname, "stop", opts.stop, "function", true)
   local body = runner(1, fname, step, "step")
+  run.note_pattern("iterative")
   local last, i = nil, 0
   while i < max do
     i = i + 1
@@ -263,6 +267,7 @@ function M.pipeline(stages, input, opts)
   end
   opts = options(1, fname, opts, 3)
   local default_max = positive(1, fname, "max", opts.max, true) or 1
+  run.note_pattern("pipeline")
   local ss = {}
   for k, s in ipairs(stages) do
     ss[k] = stage_of(1, fname, s, k, default_max)
@@ -369,6 +374,7 @@ function M.orchestrate(o)
   for i, s in ipairs(o.steps) do
     runner(1, fname, s, "step " .. i)
   end
+  run.note_pattern(pattern)
   local results = apply(o)
   return results, pattern
 end

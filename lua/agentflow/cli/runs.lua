@@ -14,7 +14,7 @@ end
 local function row(rec)
   return { run_id = rec.run_id, workflow = rec.workflow, status = rec.status, parent = rec.parent,
     started_at = iso(rec.started_at), finished_at = iso(rec.finished_at), script = rec.script,
-    args = rec.args, steps = rec.steps, duration = rec.duration,
+    args = rec.args, steps = rec.steps, duration = rec.duration, pattern = rec.pattern,
     resumes = rec.resumes, pid = rec.pid }
 end
 

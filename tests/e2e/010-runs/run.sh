@@ -143,6 +143,7 @@ run "$AGENTFLOW" seq.lua
 run "$AGENTFLOW" runs --json
 seq_run=$(printf '%s' "$OUT" | jq -r '.[0].run_id')
 run "$AGENTFLOW" runs show "$seq_run" --json
+expect_eq "the run record keeps the workflow's pattern" "sequential" "$(printf '%s' "$OUT" | jq -r .pattern)"
 expect_eq "automatic and named checkpoints are journaled" "sequential#1@3 sequential#2@6 all-done@6 parallel#1@8" \
 	"$(printf '%s' "$OUT" | jq -r '[.checkpoints[] | "\(.label)@\(.step)"] | join(" ")')"
 rm -f ledger
