@@ -31,6 +31,8 @@ int af_run_workflow(int argc, char **argv, const af_run_options *o)
 		af_host_set_option_string(L, "junit", o->junit);
 	if (o && o->ci)
 		af_host_set_option(L, "ci", 1);
+	if (o && o->budget_usd)
+		af_host_set_option_string(L, "budget_usd", o->budget_usd);
 	rc = af_host_run_script(L, "agentflow", argc, argv);
 	af_host_close(L);
 	return rc;
@@ -56,9 +58,11 @@ static int cmd_run(int argc, char **argv)
 		{"no-cache", no_argument, NULL, 'n'},
 		{"junit", required_argument, NULL, 'J'},
 		{"ci", no_argument, NULL, 'c'},
+		{"budget-usd", required_argument, NULL, 'b'},
 		{NULL, 0, NULL, 0}
 	};
 	af_run_options o = {0};
+	char *end;
 	int c;
 
 	optind = 0;
@@ -71,6 +75,11 @@ static int cmd_run(int argc, char **argv)
 			o.junit = optarg;
 		if (c == 'c')
 			o.ci = 1;
+		if (c == 'b' && (strtod(optarg, &end) < 0 || end == optarg || *end))
+			return af_cli_usage_error(&af_command_run,
+						  "--budget-usd wants dollars (like 2.50), not '%s'", optarg);
+		if (c == 'b')
+			o.budget_usd = optarg;
 		if (c == 'j' && (o.jobs = parse_count(optarg, AF_MAX_JOBS)) < 0)
 			return af_cli_usage_error(&af_command_run,
 						  "--jobs wants a whole number from 1 to %d, not '%s'",
@@ -83,7 +92,8 @@ static int cmd_run(int argc, char **argv)
 
 const af_command af_command_run = {
 	"run", "run a workflow script",
-	"usage: agentflow run SCRIPT.lua [--jobs N] [--no-cache] [--ci] [--junit FILE] [-- ARGS]\n"
+	"usage: agentflow run SCRIPT.lua [--jobs N] [--no-cache] [--budget-usd X] [--ci]\n"
+	"                     [--junit FILE] [-- ARGS]\n"
 	"\n"
 	"Run the workflow SCRIPT.lua. ARGS are the script's: they fill Lua's `arg`\n"
 	"table (arg[0] is the script) and the chunk's `...`. `agentflow SCRIPT.lua\n"
@@ -93,6 +103,9 @@ const af_command af_command_run = {
 	"                 at least 8); wins over af.configure{jobs = N}\n"
 	"  --no-cache     run every agent, serving nothing from the cache (results\n"
 	"                 are still stored)\n"
+	"  --budget-usd X the run spends at most X dollars on agents: the CLI gets\n"
+	"                 what is left, and once it is spent, agent steps are\n"
+	"                 skipped (reason \"budget\"); the summary shows the spend\n"
 	"  --junit FILE   write the run's JUnit XML report to FILE at the end\n"
 	"  --ci           no live status line (as under CI=true); with\n"
 	"                 GITHUB_ACTIONS=true, failed steps become ::error\n"

@@ -12,6 +12,7 @@ extern const af_command af_command_patterns;
 extern const af_command af_command_resume;
 extern const af_command af_command_runs;
 extern const af_command af_command_report;
+extern const af_command af_command_agents;
 extern const af_command af_command_repl;
 
 /* The most processes --jobs may allow at once. */
@@ -27,6 +28,7 @@ typedef struct af_run_options {
 	long replay_until;  /* with parent: the last step replayed */
 	const char *junit;  /* write the JUnit report here at the end (--junit) */
 	int ci;             /* no live status line (--ci; also CI=true) */
+	const char *budget_usd; /* dollars the run may spend (--budget-usd) */
 } af_run_options;
 
 /*

@@ -3,6 +3,7 @@
 #include "af.h"
 #include "host.h"
 #include "scheduler.h"
+#include "proc.h"
 #include "state.h"
 
 #include <lauxlib.h>
@@ -11,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+extern char **environ;
 #include <uv.h>
 
 /* path = core.state_dir([create]) ; nil, err when it cannot be created */
@@ -138,6 +141,16 @@ static int l_pid_alive(lua_State *L)
 	return 1;
 }
 
+/* path = core.which(program) ; nil when it is not on PATH */
+static int l_which(lua_State *L)
+{
+	char *path = af_proc_which(luaL_checkstring(L, 1), environ);
+
+	lua_pushstring(L, path); /* nil for NULL */
+	free(path);
+	return 1;
+}
+
 /* name = core.hostname() */
 static int l_hostname(lua_State *L)
 {
@@ -165,6 +178,7 @@ static const luaL_Reg core_functions[] = {
 	{"pid_alive", l_pid_alive},
 	{"pid_start", l_pid_start},
 	{"hostname", l_hostname},
+	{"which", l_which},
 	{NULL, NULL}
 };
 
@@ -173,6 +187,7 @@ int luaopen_agentflow_core(lua_State *L)
 	luaL_newlib(L, core_functions);
 	af_sched_open(L);
 	af_store_lua_open(L);
+	af_yaml_lua_open(L);
 	lua_pushliteral(L, AF_VERSION);
 	lua_setfield(L, -2, "version");
 	lua_newtable(L); /* filled from the command line: af_host_set_option */

@@ -12,4 +12,7 @@ int luaopen_agentflow_core(lua_State *L);
 /* Add the store, hash, stat, glob and git functions to the table on top (lua_store.c). */
 void af_store_lua_open(lua_State *L);
 
+/* Add yaml_decode to the table on top (lua_yaml.c). */
+void af_yaml_lua_open(lua_State *L);
+
 #endif

@@ -105,7 +105,7 @@ static const char *env_lookup(char *const *envp, const char *name)
  * The file to execute for `prog`: itself when it holds a '/', else the first
  * executable PATH entry (the child's PATH, not agentflow's). Caller frees.
  */
-static char *find_program(const char *prog, char *const *envp)
+char *af_proc_which(const char *prog, char *const *envp)
 {
 	const char *path = env_lookup(envp, "PATH");
 
@@ -398,7 +398,7 @@ static int check_request(char **file, const af_proc_opts *o)
 		return af_error_set(AF_EINVAL, "empty command");
 	if (o->cwd && (stat(o->cwd, &st) != 0 || !S_ISDIR(st.st_mode)))
 		return af_error_set(AF_EINVAL, "cwd %s is not a directory", o->cwd);
-	*file = find_program(o->argv[0], o->envp);
+	*file = af_proc_which(o->argv[0], o->envp);
 	if (!*file)
 		return af_error_set(AF_ENOTFOUND, "program not found: %s", o->argv[0]);
 	return AF_OK;

@@ -77,6 +77,13 @@ void af_proc_cancel(af_proc *p);
  */
 void af_proc_kill_all(void);
 
+/*
+ * The file `prog` names as exec would find it on the PATH of `envp` (a
+ * path with '/' as is), or NULL when there is no such executable. Caller
+ * frees.
+ */
+char *af_proc_which(const char *prog, char *const *envp);
+
 /* How many processes started here have not finished yet. */
 int af_proc_live(void);
 

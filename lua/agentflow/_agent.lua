@@ -16,7 +16,7 @@ local M = {}
 
 --- Defaults when neither the agent nor the call says otherwise. The retry
 -- policy is the seed's: 3 retries, backoff doubling from 1 s up to 30 s.
-M.DEFAULTS = { retries = 3, backoff = 1, backoff_max = 30, critical = true }
+M.DEFAULTS = { retries = 3, backoff = 1, backoff_max = 30, critical = true, throttle_backoff = 5 }
 
 local settings = { executors = {} } -- af.configure
 local agent_sems, executor_sems = {}, {} -- name -> semaphore
@@ -32,13 +32,50 @@ function M.retryable(result)
   return result.status == "failed" and not HOPELESS[result.reason]
 end
 
---- The pause before attempt n+1: exponential from `backoff`, capped at
--- `backoff_max`, with jitter (50-100 %) so that parallel branches that
--- failed together do not retry together.
-function M.backoff_delay(def, n)
+-- Failures from a provider that is busy: they get their own, longer backoff.
+local THROTTLED = { rate_limited = true, overloaded = true }
+
+--- The pause before attempt n+1 after result `r`: exponential from
+-- `backoff` (from `throttle_backoff`, at least 60 s cap, when the provider
+-- said 429 or 529), capped at `backoff_max`, with jitter (50-100 %) so
+-- that parallel branches that failed together do not retry together.
+function M.backoff_delay(def, n, r)
   local base = def.backoff or M.DEFAULTS.backoff
   local cap = def.backoff_max or M.DEFAULTS.backoff_max
+  if r and THROTTLED[r.reason] then
+    base = def.throttle_backoff or M.DEFAULTS.throttle_backoff
+    cap = math.max(cap, 60)
+  end
   return math.min(cap, base * 2 ^ (n - 1)) * (0.5 + math.random() * 0.5)
+end
+
+-- Spending: the run's and each agent's, against --budget-usd / af.configure
+-- {budget_usd = X} and the agents' budget_usd.
+local spent = { total = 0, agents = {} }
+
+--- Dollars spent so far: in all, and by agent.
+function M.spent()
+  return spent.total, spent.agents
+end
+
+-- What `def` may still spend (nil: no budget applies).
+local function remaining_budget(def)
+  local left
+  local run_budget = settings.budget_usd or tonumber(core.options.budget_usd)
+  if run_budget then
+    left = run_budget - spent.total
+  end
+  if def.budget_usd then
+    local agent_left = def.budget_usd - (spent.agents[def.name] or 0)
+    left = left and math.min(left, agent_left) or agent_left
+  end
+  return left
+end
+
+local function spend(def, r)
+  local cost = tonumber(r.cost_usd) or 0
+  spent.total = spent.total + cost
+  spent.agents[def.name] = (spent.agents[def.name] or 0) + cost
 end
 
 -- A slot of the semaphore of `name` in `sems` (made on first use, resized
@@ -89,11 +126,17 @@ local function attempt(call, def)
   if es and es.stagger then
     stagger("executor:" .. def.executor, es.stagger)
   end
-  local r = executor(def.executor).run(def, call.task, { timeout = def.timeout })
+  local budget = remaining_budget(def)
+  if budget and budget <= 0 then
+    return { status = "skipped", reason = "budget",
+      error = string.format("the budget is spent ($%.4f)", spent.total) }
+  end
+  local r = executor(def.executor).run(def, call.task, { timeout = def.timeout, budget_usd = budget })
   if type(r) ~= "table" or type(r.status) ~= "string" then
     return { status = "failed", reason = "invalid_output",
       error = "the executor returned no result record" }
   end
+  spend(def, r)
   return r
 end
 
@@ -104,7 +147,7 @@ local function attempts(call, def)
   local n, r = 0, nil
   repeat
     if n > 0 then
-      local delay = M.backoff_delay(def, n)
+      local delay = M.backoff_delay(def, n, r)
       run.retrying(def.name, n, delay, r)
       core.sleep(delay)
     end
@@ -183,6 +226,9 @@ end
 -- step is skipped and the run degraded; a critical one returns the error
 -- that fails the run.
 local function settle(call, r)
+  if r.status == "skipped" and r.reason == "budget" then
+    run.degrade(string.format("step %d: %s skipped: %s", r.step, call.name, r.error))
+  end
   if r.status ~= "failed" then
     return nil
   end
@@ -415,6 +461,10 @@ function M.configure(opts)
   local fname = "af.configure"
   if type(opts) ~= "table" then
     util.fail(1, "bad argument #1 to '%s' (table expected, got %s)", fname, util.typename(opts))
+  end
+  if opts.budget_usd ~= nil then
+    util.check(1, fname, "budget_usd", opts.budget_usd, "number")
+    settings.budget_usd = opts.budget_usd
   end
   if opts.configs ~= nil then
     util.check(1, fname, "configs", opts.configs, "table")

@@ -168,8 +168,10 @@ function M.finish(ok, interrupted)
         parts[#parts + 1] = string.format("%d %s", state.by_status[status], status)
       end
     end
-    io.stderr:write(string.format("agentflow: run %s %s: %d steps (%s) in %s\n", M.id(), outcome,
-      state.done, table.concat(parts, ", "), util.format_seconds(core.monotonic() - state.started)))
+    local total = require("agentflow._agent").spent()
+    io.stderr:write(string.format("agentflow: run %s %s: %d steps (%s) in %s%s\n", M.id(), outcome,
+      state.done, table.concat(parts, ", "), util.format_seconds(core.monotonic() - state.started),
+      total > 0 and string.format(", $%.4f spent", total) or ""))
   end
   if interrupted and state.steps > 0 then
     io.stderr:write(string.format("agentflow: resume with: agentflow resume %s\n", M.id()))

@@ -3,13 +3,16 @@
 -- command, run, ttl, retries, backoff, backoff_max, retry_on, timeout,
 -- grace, fallback, critical, cache, invalidate_on, max_concurrency, stagger, env,
 -- description, model. Unknown keys are kept, as in agent files.
+local core = require "agentflow.core"
 local util = require "agentflow._util"
 
 local M = {}
 
 local defs = {}
 
-local EXECUTORS = { command = true, lua = true }
+local EXECUTORS = { claude = true, codex = true, gemini = true, command = true, lua = true,
+  plan = true }
+local EXECUTOR_NAMES = "claude, codex, gemini, command, lua, plan"
 
 --- Lua's type name for each known key; durations are checked separately.
 local TYPES = {
@@ -17,10 +20,11 @@ local TYPES = {
   retry_on = "function", fallback = "string", critical = "boolean", cache = "boolean",
   invalidate_on = "table", max_concurrency = "number", env = "table",
   description = "string", model = "string", prompt = "string", params = "table",
-  files = "table", configs = "table", salt = "string",
+  files = "table", configs = "table", salt = "string", budget_usd = "number",
+  system_prompt = "string", max_turns = "number",
 }
 local DURATIONS = { ttl = true, backoff = true, backoff_max = true, timeout = true,
-  grace = true, stagger = true }
+  grace = true, stagger = true, throttle_backoff = true }
 
 local function check_command(level, where, command)
   if #command == 0 then
@@ -76,13 +80,28 @@ function M.normalize(level, where, def)
   return out
 end
 
+local default_executor
+
+--- The executor of an agent that names none (and has no command or run):
+-- claude when the CLI is on PATH, else plan, with one warning.
+function M.default_executor()
+  if not default_executor then
+    if core.which("claude") then
+      default_executor = "claude"
+    else
+      default_executor = "plan"
+      require("agentflow._run").warn("claude is not on PATH: agents without an executor run through "
+        .. "the plan executor (install Claude Code, or give the agent executor = ... or command = {...})")
+    end
+  end
+  return default_executor
+end
+
 local function executor_of(level, name, def)
   local executor = def.executor or (def.command and "command") or (def.run and "lua")
-  if not executor then
-    util.fail(level + 1, "agent %q: no executor (give command = {...} or run = function)", name)
-  end
+    or M.default_executor()
   if not EXECUTORS[executor] then
-    util.fail(level + 1, "agent %q: unknown executor %q (known: command, lua)", name, executor)
+    util.fail(level + 1, "agent %q: unknown executor %q (known: %s)", name, executor, EXECUTOR_NAMES)
   end
   if executor == "command" and not def.command then
     util.fail(level + 1, "agent %q: the command executor needs command = {program, args...}", name)
@@ -123,10 +142,50 @@ function M.merge(def, overrides)
   return d
 end
 
---- The names of every defined agent, sorted.
+local file_agents -- name -> {def | error, path, origin}, loaded on first need
+local loaded = {}  -- name -> normalized definition from a file
+
+local function files()
+  file_agents = file_agents or require("agentflow._agentfiles").load()
+  return file_agents
+end
+
+-- The definition of file agent `name`, normalized; raises naming the file.
+local function from_file(name)
+  if loaded[name] then
+    return loaded[name]
+  end
+  local f = files()[name]
+  if not f then
+    return nil
+  end
+  if not f.def then
+    error(f.error, 0)
+  end
+  local ok, d = pcall(function()
+    local n = M.normalize(1, f.path, f.def)
+    n.name = name
+    n.executor = executor_of(1, name, f.def)
+    return n
+  end)
+  if not ok then -- name the file, not the Lua line that checked it
+    error((tostring(d):gsub("^[^:]*:%d+: ", "")), 0)
+  end
+  d.source = f.path
+  loaded[name] = d
+  return d
+end
+
+--- The names of every agent (defined in the workflow or in a file), sorted.
 function M.names()
-  local names = {}
+  local seen, names = {}, {}
   for name in pairs(defs) do
+    seen[name] = true
+  end
+  for name in pairs(files()) do
+    seen[name] = true
+  end
+  for name in pairs(seen) do
     names[#names + 1] = name
   end
   table.sort(names)
@@ -134,14 +193,33 @@ function M.names()
 end
 
 --- The definition of `name`, or nil and a message naming the closest name.
+-- A file agent that cannot be read raises its error (naming file and line).
 function M.get(name)
-  local d = defs[name]
+  local d = defs[name] or from_file(name)
   if d then
     return d
   end
   local near = util.closest(name, M.names())
   return nil, string.format("unknown agent %q%s", name,
     near and string.format(" (did you mean %q?)", near) or "")
+end
+
+--- Every agent for `agentflow agents`: {name, description, executor,
+-- source, error} sorted by name; files that cannot be read included.
+function M.list()
+  local out = {}
+  for _, name in ipairs(M.names()) do
+    local ok, d = pcall(M.get, name)
+    local f = files()[name]
+    if ok and d then
+      out[#out + 1] = { name = name, description = d.description or "", executor = d.executor,
+        source = defs[name] and "workflow" or d.source, definition = d }
+    else
+      out[#out + 1] = { name = name, description = "", executor = "?", source = f and f.path or "?",
+        error = tostring(d) }
+    end
+  end
+  return out
 end
 
 return M
