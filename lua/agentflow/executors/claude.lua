@@ -82,7 +82,8 @@ local function from_doc(doc)
   end
   r.status = "failed"
   r.reason = REASONS[doc.subtype] or prompt.throttled(text) or "agent_error"
-  r.error = string.format("claude: %s%s", tostring(doc.subtype or "error"),
+  local what = doc.subtype == "success" and "an error" or tostring(doc.subtype or "an error")
+  r.error = string.format("claude reported %s%s", what,
     text and text ~= "" and ": " .. text:match("^%s*([^\n]*)") or "")
   return r
 end
