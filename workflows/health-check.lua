@@ -1,0 +1,153 @@
+-- workflows/health-check.lua [--bkash URL] [--nagad URL] [--nbr URL]
+--                            [--timeout 5s] [--slow 2s] [--data DIR] [--strict]
+--
+-- The ERP's integration health check (parallel, as in the seed): the
+-- api-integration-tester checks the bKash tokenized sandbox, the Nagad
+-- sandbox and the NBR VAT portal (IVAS) at the same time, and the
+-- performance-profiler times the ERP database (the sample invoices loaded
+-- into SQLite, queried with the sqlite3 CLI). An endpoint that refuses,
+-- answers with an error, or is slower than --slow is a failed check with
+-- its latency and reason, never a crash; the run exits 0 unless --strict
+-- and something is unhealthy. af.parallel checkpoints after the batch.
+local here = arg[0]:match("^(.*)/[^/]*$") or "."
+local cjson = require "cjson"
+
+local opts = {
+  bkash = "https://tokenized.sandbox.bka.sh/v1.2.0-beta/tokenized/checkout/token/grant",
+  nagad = "http://sandbox.mynagad.com:10080/remote-payment-gateway-1.0/api/dfs/check-out/initialize",
+  nbr = "https://vat.gov.bd",
+  timeout = "5s", slow = "2s", data = here .. "/data",
+}
+local i = 1
+while arg[i] do
+  local name = arg[i]:match("^%-%-(%w+)$")
+  if name == "strict" then
+    opts.strict = true
+  elseif name and opts[name] ~= nil and arg[i + 1] then
+    opts[name] = arg[i + 1]
+    i = i + 1
+  else
+    error(string.format("health-check.lua: unknown argument %q (see the comment at the top)", arg[i]), 0)
+  end
+  i = i + 1
+end
+
+local function seconds(d)
+  local n, unit = tostring(d):match("^(%d+%.?%d*)(m?s)$")
+  if not n then
+    error(string.format("health-check.lua: bad duration %q (like 5s or 800ms)", tostring(d)), 0)
+  end
+  return tonumber(n) / (unit == "ms" and 1000 or 1)
+end
+local timeout, slow = seconds(opts.timeout), seconds(opts.slow)
+
+-- One endpoint: curl (never through a shell), latency, HTTP status.
+local CURL_REASONS = { [6] = "unknown host", [7] = "connection refused", [28] = "timed out",
+  [35] = "TLS handshake failed", [52] = "empty reply", [56] = "connection reset" }
+
+af.define_agent("api-integration-tester", {
+  description = "Checks that a payment gateway or tax portal answers, and how fast",
+  cache = false, retries = 0,
+  run = function(task)
+    local p = task.params
+    local r = af.exec({ "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{time_total}",
+      "--max-time", string.format("%g", timeout), p.url }, { timeout = timeout + 2 })
+    local code, total = (r.stdout or ""):match("^(%d+) ([%d.]+)")
+    local check = { name = p.name, url = p.url, http_status = tonumber(code),
+      latency_ms = math.floor((tonumber(total) or r.duration or 0) * 1000 + 0.5) }
+    if r.error then
+      check.reason = r.error
+    elseif r.code ~= 0 then
+      check.reason = CURL_REASONS[r.code] or ("curl exited with code " .. r.code)
+    elseif check.http_status >= 500 then
+      check.reason = "HTTP " .. check.http_status
+    elseif check.latency_ms > slow * 1000 then
+      check.reason = string.format("slow: %d ms (limit %d ms)", check.latency_ms, slow * 1000)
+    end
+    check.healthy = check.reason == nil
+    return { status = "success", output = check,
+      summary = string.format("%s: %s in %d ms", p.name, check.healthy and "healthy" or check.reason,
+        check.latency_ms) }
+  end,
+})
+
+-- The ERP database: the sample invoices in SQLite, a few typical queries
+-- timed through the sqlite3 CLI (p95 over repeated runs).
+af.define_agent("performance-profiler", {
+  description = "Loads the invoices into SQLite and times the ERP's typical queries",
+  cache = false, retries = 0,
+  run = function(task)
+    local f = assert(io.open(task.params.data .. "/invoices.json"))
+    local invoices = cjson.decode(f:read("a"))
+    f:close()
+    local sql = { "CREATE TABLE invoice(number TEXT, issued_at TEXT, buyer_bin TEXT);",
+      "CREATE TABLE line(invoice TEXT, category TEXT, vat_poisha INTEGER);", "BEGIN;" }
+    local function q(s)
+      return "'" .. tostring(s or ""):gsub("'", "''") .. "'"
+    end
+    for _, inv in ipairs(invoices) do
+      sql[#sql + 1] = string.format("INSERT INTO invoice VALUES(%s,%s,%s);", q(inv.number), q(inv.issued_at),
+        q(inv.buyer and inv.buyer.bin))
+      for _, l in ipairs(inv.lines or {}) do
+        sql[#sql + 1] = string.format("INSERT INTO line VALUES(%s,%s,%d);", q(inv.number), q(l.category),
+          math.tointeger(l.vat_poisha) or 0)
+      end
+    end
+    sql[#sql + 1] = "COMMIT;"
+    local db = task.params.db
+    os.remove(db)
+    local load = af.exec({ "sqlite3", db }, { stdin = table.concat(sql, "\n") })
+    if load.error or load.code ~= 0 then
+      return { status = "failed", reason = "sqlite", error = load.error or load.stderr }
+    end
+    local query = "SELECT substr(issued_at,1,7) AS month, SUM(vat_poisha) FROM invoice JOIN line "
+      .. "ON line.invoice = invoice.number GROUP BY month;"
+    local times = {}
+    for n = 1, 10 do
+      local r = af.exec({ "sqlite3", db, query })
+      times[n] = r.duration * 1000
+    end
+    table.sort(times)
+    local p95 = times[math.ceil(#times * 0.95)]
+    return { status = "success", output = { invoices = #invoices, p95_ms = p95, runs = #times },
+      summary = string.format("VAT-by-month query p95 %.1f ms over %d runs", p95, #times) }
+  end,
+})
+
+local state = af.state_dir(true) or "."
+local targets = {
+  { name = "bKash tokenized sandbox", url = opts.bkash },
+  { name = "Nagad sandbox", url = opts.nagad },
+  { name = "NBR IVAS", url = opts.nbr },
+}
+local steps = {}
+for k, t in ipairs(targets) do
+  steps[k] = { agent = "api-integration-tester", prompt = "Check " .. t.name, params = t }
+end
+steps[#steps + 1] = { agent = "performance-profiler", prompt = "Time the ERP database",
+  params = { data = opts.data, db = state .. "/erp-sample.sqlite" } }
+local results = af.parallel(steps, { max = 4 })
+
+print("# Integration health")
+print("")
+print("| check | status | latency | detail |")
+print("|-------|--------|--------:|--------|")
+local unhealthy = 0
+for k = 1, #targets do
+  local c = results[k].output
+  if not c.healthy then
+    unhealthy = unhealthy + 1
+  end
+  print(string.format("| %s | %s | %d ms | %s |", c.name, c.healthy and "healthy" or "FAILED", c.latency_ms,
+    c.reason or ("HTTP " .. tostring(c.http_status))))
+end
+local perf = results[#results]
+print(string.format("| ERP database (%s invoices) | %s | %.1f ms p95 | %s |", perf.output and perf.output.invoices or "?",
+  perf.status, perf.output and perf.output.p95_ms or 0, perf.summary or perf.error or ""))
+print("")
+print(string.format("%d of %d integrations healthy", #targets - unhealthy, #targets))
+
+if opts.strict and unhealthy > 0 then
+  error(setmetatable({ exit_code = 1, message = string.format("%d integrations unhealthy (--strict)", unhealthy) },
+    { __tostring = function(e) return e.message end }), 0)
+end
