@@ -13,6 +13,7 @@ extern const af_command af_command_resume;
 extern const af_command af_command_runs;
 extern const af_command af_command_report;
 extern const af_command af_command_agents;
+extern const af_command af_command_logs;
 extern const af_command af_command_repl;
 
 /* The most processes --jobs may allow at once. */

@@ -141,6 +141,18 @@ static int l_pid_alive(lua_State *L)
 	return 1;
 }
 
+/* true = core.mkdir_p(path) ; nil, err : the directory and its parents, 0700 */
+static int l_mkdir_p(lua_State *L)
+{
+	if (af_state_ensure(luaL_checkstring(L, 1)) != AF_OK) {
+		luaL_pushfail(L);
+		lua_pushstring(L, af_error_last());
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 /* path = core.which(program) ; nil when it is not on PATH */
 static int l_which(lua_State *L)
 {
@@ -179,6 +191,7 @@ static const luaL_Reg core_functions[] = {
 	{"pid_start", l_pid_start},
 	{"hostname", l_hostname},
 	{"which", l_which},
+	{"mkdir_p", l_mkdir_p},
 	{NULL, NULL}
 };
 
@@ -188,6 +201,7 @@ int luaopen_agentflow_core(lua_State *L)
 	af_sched_open(L);
 	af_store_lua_open(L);
 	af_yaml_lua_open(L);
+	af_log_lua_open(L);
 	lua_pushliteral(L, AF_VERSION);
 	lua_setfield(L, -2, "version");
 	lua_newtable(L); /* filled from the command line: af_host_set_option */

@@ -15,4 +15,7 @@ void af_store_lua_open(lua_State *L);
 /* Add yaml_decode to the table on top (lua_yaml.c). */
 void af_yaml_lua_open(lua_State *L);
 
+/* Add log_open to the table on top (lua_log.c). */
+void af_log_lua_open(lua_State *L);
+
 #endif

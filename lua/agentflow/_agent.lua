@@ -5,6 +5,7 @@ local core = require "agentflow.core"
 local agents = require "agentflow.agents"
 local cache = require "agentflow._cache"
 local journal = require "agentflow._journal"
+local log = require "agentflow.log"
 local plan = require "agentflow._plan"
 local replay = require "agentflow._replay"
 local run = require "agentflow._run"
@@ -211,6 +212,8 @@ local function run_chain(call)
     call.task.agent = def.name
     r = attempts(call, def)
     total = total + r.attempts
+    require("agentflow.log").write("WARN", "step", "fallback", { agent = call.name, fallback = def.name,
+      error = failed.error })
     if r.status == "success" then
       r.status = "degraded"
       r.fallback = def.name
@@ -425,6 +428,8 @@ function M.run(call)
   local started = core.monotonic()
   local step = run.begin_step(call.name)
   call.task = new_task(call, step)
+  log.write("INFO", "step", "step started", { step = step, agent = call.name,
+    executor = call.def.executor, prompt = call.task.prompt:sub(1, 300) })
   local c = identity(call)
   if plan.active() then
     local r = plan.step(call.name, step, call.def.cache ~= false and c or nil, call.unknown)

@@ -328,6 +328,8 @@ function M.hit(c)
   local e, fresh = M.entry(c.key)
   if not e or not fresh then
     count("misses", c.agent)
+    require("agentflow.log").write("INFO", "cache", "cache miss", { agent = c.agent, key = c.key,
+      reason = e and "ttl" or "no entry" })
     return nil, e and "ttl" or "miss"
   end
   local r = e.result
@@ -341,6 +343,7 @@ function M.hit(c)
   r.key = c.key
   count("hits", c.agent)
   count("access", c.key)
+  require("agentflow.log").write("INFO", "cache", "cache hit", { agent = c.agent, key = c.key })
   return r
 end
 

@@ -50,6 +50,8 @@ function M.begin(id)
     parent = core.options.parent,
   }
   write(current)
+  require("agentflow.log").write("INFO", "run", previous and "run resumed" or "run started",
+    { workflow = current.workflow, args = current.args, parent = current.parent })
 end
 
 --- How long ended runs are kept (seconds): AGENTFLOW_RETENTION (a
@@ -140,6 +142,9 @@ function M.finish(status, counts, duration, pattern)
   current.steps = counts
   current.duration = duration
   write(current)
+  require("agentflow.log").write(status == "failed" and "ERROR" or status == "done" and "INFO" or "WARN",
+    "run", "run ended", { workflow = current.workflow, status = status, duration = duration,
+      steps = counts, cost_usd = require("agentflow._agent").spent(), pattern = pattern })
   maybe_prune()
 end
 

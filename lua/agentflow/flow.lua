@@ -362,8 +362,11 @@ function M.orchestrate(o)
     for i = 1, math.min(3, #reasons) do
       cues[i] = string.format("%s \"%s\" +%.1f", reasons[i].pattern, reasons[i].cue, reasons[i].weight)
     end
+    local why = #cues > 0 and table.concat(cues, ", ") or "no cue: the default"
     require("agentflow._progress").message(string.format("af.orchestrate: pattern %s for %q (%s)",
-      pattern, o.description, #cues > 0 and table.concat(cues, ", ") or "no cue: the default"))
+      pattern, o.description, why))
+    require("agentflow.log").write("INFO", "patterns", "pattern chosen", { pattern = pattern,
+      description = o.description, reasons = why })
   end
   local apply = PATTERNS[pattern]
   if not apply then

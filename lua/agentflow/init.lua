@@ -42,6 +42,7 @@ local lazy = {
   pipeline = { "agentflow.flow", "pipeline" },
   orchestrate = { "agentflow.flow", "orchestrate" },
   select_pattern = { "agentflow.patterns", "select" },
+  log = { "agentflow.log" },
 }
 
 return setmetatable(M, {
@@ -50,7 +51,8 @@ return setmetatable(M, {
     if not where then
       return nil
     end
-    local value = require(where[1])[where[2]]
+    local module = require(where[1])
+    local value = where[2] and module[where[2]] or module
     rawset(t, key, value)
     return value
   end,

@@ -1,0 +1,101 @@
+--- The structured log: af.log.debug/info/warn/error/fatal(message, context)
+-- and the engine's own events, as JSON lines in <state dir>/logs/
+-- agentflow.jsonl (written by the C core: one write per record, rotation,
+-- secrets redacted). Records below the threshold (AGENTFLOW_LOG_LEVEL or
+-- `run --log-level`, default INFO) are dropped. A workflow's own WARN and
+-- above also go to stderr as readable lines (INFO too with `run -v`).
+local cjson = require "cjson.safe"
+local core = require "agentflow.core"
+local util = require "agentflow._util"
+
+local M = {}
+
+local RANK = { DEBUG = 0, INFO = 1, WARN = 2, ERROR = 3, FATAL = 4 }
+
+local threshold, stderr_threshold
+local logger, opened = nil, false
+
+local function thresholds()
+  if not threshold then
+    local name = (core.options.log_level or core.environ().AGENTFLOW_LOG_LEVEL or "INFO"):upper()
+    threshold = RANK[name == "WARNING" and "WARN" or name] or RANK.INFO
+    stderr_threshold = core.options.verbose and RANK.INFO or RANK.WARN
+  end
+  return threshold
+end
+
+local function open()
+  if not opened then
+    opened = true
+    local state = core.state_dir(true)
+    if state then
+      core.mkdir_p(state .. "/logs")
+      logger = core.log_open(state .. "/logs/agentflow.jsonl",
+        tonumber(core.environ().AGENTFLOW_LOG_MAX_BYTES))
+    end
+  end
+  return logger
+end
+
+--- The path of the log file (whether or not it exists yet).
+function M.path()
+  local state = core.state_dir()
+  return state and state .. "/logs/agentflow.jsonl"
+end
+
+--- Write a record of `level` ("INFO", ...) from `component`; `context` is a
+-- table (encoded as JSON; values it cannot hold are written as strings).
+-- Returns at once when the level is below the threshold.
+function M.write(level, component, message, context)
+  if RANK[level] < thresholds() then
+    return
+  end
+  local l = open()
+  if not l then
+    return
+  end
+  local ctx = context or {}
+  if ctx.run_id == nil and core.options.workflow then
+    ctx.run_id = require("agentflow._run").id()
+  end
+  local json = cjson.encode(ctx)
+  if not json then
+    local plain = {}
+    for k, v in pairs(ctx) do
+      plain[tostring(k)] = type(v) == "table" and (cjson.encode(v) or tostring(v)) or
+        (type(v) == "number" or type(v) == "boolean") and v or tostring(v)
+    end
+    json = cjson.encode(plain) or "{}"
+  end
+  l:write(level, component, message, json)
+end
+
+--- Treat `value` as a secret: it is redacted wherever it appears.
+function M.secret(value)
+  local l = open()
+  if l and type(value) == "string" then
+    l:add_secret(value)
+  end
+end
+
+local function api(level)
+  local name = "af.log." .. level:lower()
+  return function(message, context)
+    if type(message) ~= "string" then
+      util.fail(1, "bad argument #1 to '%s' (string expected, got %s)", name, util.typename(message))
+    end
+    if context ~= nil and type(context) ~= "table" then
+      util.fail(1, "bad argument #2 to '%s' (table expected, got %s)", name, util.typename(context))
+    end
+    M.write(level, "workflow", message, context and util.copy(context) or nil)
+    thresholds()
+    if RANK[level] >= stderr_threshold then
+      require("agentflow._progress").message(level:lower() .. ": " .. message)
+    end
+  end
+end
+
+M.debug, M.info, M.warn, M.error, M.fatal = api("DEBUG"), api("INFO"), api("WARN"), api("ERROR"),
+  api("FATAL")
+
+return M
