@@ -25,6 +25,7 @@ static const af_command *const commands[] = {
 	&af_command_report,
 	&af_command_agents,
 	&af_command_logs,
+	&af_command_serve,
 	&af_command_repl,
 	&af_command_help,
 };

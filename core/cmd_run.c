@@ -2,10 +2,42 @@
 #include "af.h"
 #include "commands.h"
 #include "host.h"
+#include "log.h"
+
+#include <lua.h>
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* Start the /metrics and /health server (lua/agentflow/_live.lua). */
+static int serve_metrics(lua_State *L, const char *addr)
+{
+	int rc = AF_EXIT_OK;
+
+	af_host_set_option_string(L, "metrics_addr", addr);
+	lua_getglobal(L, "require");
+	lua_pushliteral(L, "agentflow._live");
+	if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+		af_host_report(L);
+		return AF_EXIT_SOFTWARE;
+	}
+	lua_getfield(L, -1, "start");
+	lua_pushstring(L, addr);
+	if (lua_pcall(L, 1, 2, 0) != LUA_OK) {
+		af_host_report(L);
+		rc = AF_EXIT_SOFTWARE;
+	} else if (lua_isnil(L, -2)) {
+		const char *err = lua_tostring(L, -1);
+
+		rc = strstr(err, "bad address") ? af_cli_usage_error(&af_command_run, "--metrics-addr: %s", err)
+						: (fprintf(stderr, "agentflow: --metrics-addr: %s\n", err),
+						   AF_EXIT_UNAVAILABLE);
+	}
+	lua_settop(L, 0);
+	return rc;
+}
 
 int af_run_workflow(int argc, char **argv, const af_run_options *o)
 {
@@ -33,6 +65,14 @@ int af_run_workflow(int argc, char **argv, const af_run_options *o)
 		af_host_set_option(L, "ci", 1);
 	if (o && o->budget_usd)
 		af_host_set_option_string(L, "budget_usd", o->budget_usd);
+	if (o && o->log_level)
+		af_host_set_option_string(L, "log_level", o->log_level);
+	if (o && o->verbose)
+		af_host_set_option(L, "verbose", 1);
+	if (o && o->metrics_addr && (rc = serve_metrics(L, o->metrics_addr)) != AF_EXIT_OK) {
+		af_host_close(L);
+		return rc;
+	}
 	rc = af_host_run_script(L, "agentflow", argc, argv);
 	af_host_close(L);
 	return rc;
@@ -59,6 +99,9 @@ static int cmd_run(int argc, char **argv)
 		{"junit", required_argument, NULL, 'J'},
 		{"ci", no_argument, NULL, 'c'},
 		{"budget-usd", required_argument, NULL, 'b'},
+		{"metrics-addr", required_argument, NULL, 'm'},
+		{"log-level", required_argument, NULL, 'l'},
+		{"verbose", no_argument, NULL, 'v'},
 		{NULL, 0, NULL, 0}
 	};
 	af_run_options o = {0};
@@ -66,7 +109,7 @@ static int cmd_run(int argc, char **argv)
 	int c;
 
 	optind = 0;
-	while ((c = af_cli_getopt(&af_command_run, argc, argv, ":j:", longopts)) != -1) {
+	while ((c = af_cli_getopt(&af_command_run, argc, argv, ":j:v", longopts)) != -1) {
 		if (c == AF_CLI_BAD_OPTION)
 			return AF_EXIT_USAGE;
 		if (c == 'n')
@@ -80,6 +123,15 @@ static int cmd_run(int argc, char **argv)
 						  "--budget-usd wants dollars (like 2.50), not '%s'", optarg);
 		if (c == 'b')
 			o.budget_usd = optarg;
+		if (c == 'm')
+			o.metrics_addr = optarg;
+		if (c == 'v')
+			o.verbose = 1;
+		if (c == 'l' && af_log_level(optarg) < 0)
+			return af_cli_usage_error(&af_command_run, "--log-level wants debug, info, warn, "
+						  "error or fatal, not '%s'", optarg);
+		if (c == 'l')
+			o.log_level = optarg;
 		if (c == 'j' && (o.jobs = parse_count(optarg, AF_MAX_JOBS)) < 0)
 			return af_cli_usage_error(&af_command_run,
 						  "--jobs wants a whole number from 1 to %d, not '%s'",
@@ -93,7 +145,8 @@ static int cmd_run(int argc, char **argv)
 const af_command af_command_run = {
 	"run", "run a workflow script",
 	"usage: agentflow run SCRIPT.lua [--jobs N] [--no-cache] [--budget-usd X] [--ci]\n"
-	"                     [--junit FILE] [-- ARGS]\n"
+	"                     [--junit FILE] [--metrics-addr HOST:PORT] [--log-level L] [-v]\n"
+	"                     [-- ARGS]\n"
 	"\n"
 	"Run the workflow SCRIPT.lua. ARGS are the script's: they fill Lua's `arg`\n"
 	"table (arg[0] is the script) and the chunk's `...`. `agentflow SCRIPT.lua\n"
@@ -106,6 +159,11 @@ const af_command af_command_run = {
 	"  --budget-usd X the run spends at most X dollars on agents: the CLI gets\n"
 	"                 what is left, and once it is spent, agent steps are\n"
 	"                 skipped (reason \"budget\"); the summary shows the spend\n"
+	"  --metrics-addr HOST:PORT  serve GET /metrics (Prometheus) and GET /health\n"
+	"                 (JSON) while the run goes on\n"
+	"  --log-level L  the log's threshold (debug, info, warn, error, fatal;\n"
+	"                 default info, or AGENTFLOW_LOG_LEVEL)\n"
+	"  -v, --verbose  INFO records of the workflow on stderr too\n"
 	"  --junit FILE   write the run's JUnit XML report to FILE at the end\n"
 	"  --ci           no live status line (as under CI=true); with\n"
 	"                 GITHUB_ACTIONS=true, failed steps become ::error\n"

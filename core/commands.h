@@ -14,6 +14,7 @@ extern const af_command af_command_runs;
 extern const af_command af_command_report;
 extern const af_command af_command_agents;
 extern const af_command af_command_logs;
+extern const af_command af_command_serve;
 extern const af_command af_command_repl;
 
 /* The most processes --jobs may allow at once. */
@@ -30,6 +31,9 @@ typedef struct af_run_options {
 	const char *junit;  /* write the JUnit report here at the end (--junit) */
 	int ci;             /* no live status line (--ci; also CI=true) */
 	const char *budget_usd; /* dollars the run may spend (--budget-usd) */
+	const char *metrics_addr; /* serve /metrics and /health here (--metrics-addr) */
+	const char *log_level;    /* the log's threshold (--log-level) */
+	int verbose;              /* INFO lines to stderr too (-v) */
 } af_run_options;
 
 /*

@@ -202,6 +202,7 @@ int luaopen_agentflow_core(lua_State *L)
 	af_store_lua_open(L);
 	af_yaml_lua_open(L);
 	af_log_lua_open(L);
+	af_http_lua_open(L);
 	lua_pushliteral(L, AF_VERSION);
 	lua_setfield(L, -2, "version");
 	lua_newtable(L); /* filled from the command line: af_host_set_option */

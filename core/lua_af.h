@@ -18,4 +18,7 @@ void af_yaml_lua_open(lua_State *L);
 /* Add log_open to the table on top (lua_log.c). */
 void af_log_lua_open(lua_State *L);
 
+/* Add http_serve to the table on top (lua_http.c). */
+void af_http_lua_open(lua_State *L);
+
 #endif

@@ -864,6 +864,12 @@ int af_sched_run(lua_State *L, int nargs, int nresults)
 	return status;
 }
 
+uv_loop_t *af_sched_loop(void)
+{
+	init_loop();
+	return S.loop;
+}
+
 int af_sched_interrupted(void)
 {
 	return S.signals > 0;

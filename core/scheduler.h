@@ -17,6 +17,7 @@
 #define AF_SCHEDULER_H
 
 #include <lua.h>
+#include <uv.h>
 
 /*
  * Add the scheduler's functions to the table at the top of the stack
@@ -34,6 +35,9 @@ void af_sched_open(lua_State *L);
  * must be the main thread, outside any Lua call.
  */
 int af_sched_run(lua_State *L, int nargs, int nresults);
+
+/* The scheduler's event loop (made on first use), for other handles. */
+uv_loop_t *af_sched_loop(void);
 
 /* Whether the last af_sched_run was interrupted by SIGINT or SIGTERM. */
 int af_sched_interrupted(void);

@@ -51,6 +51,9 @@ function M.begin_step(name)
   end
   state.steps = state.steps + 1
   table.insert(state.running, name)
+  if core.options.metrics_addr then
+    require("agentflow._live").step_started(name)
+  end
   if progress.enabled() then
     progress.event(snapshot(), string.format("%s: started (step %d)", name, state.steps))
   end
@@ -64,6 +67,9 @@ function M.end_step(name, r)
       table.remove(state.running, i)
       break
     end
+  end
+  if core.options.metrics_addr then
+    require("agentflow._live").step_ended(name, r)
   end
   r = r or { status = "canceled" }
   state.done = state.done + 1
