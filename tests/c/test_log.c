@@ -1,6 +1,7 @@
 /* test_log.c - the JSON-lines log (core/log.c). */
 #include "af.h"
 #include "log.h"
+#include "logscan.h"
 #include "test.h"
 
 #include <sys/wait.h>
@@ -116,6 +117,55 @@ static void test_concurrent_writers_never_interleave(void)
 	T_EQ_INT(8000, whole);
 }
 
+static int count_line(const char *line, size_t len, void *ctx)
+{
+	(void)len;
+	if (line)
+		++*(int *)ctx;
+	return 0;
+}
+
+static void test_scan_filters_without_decoding(void)
+{
+	af_logscan_filter f = {0};
+	size_t skipped;
+	af_log *log;
+	FILE *out;
+	int n = 0;
+
+	fresh("scan");
+	T_EQ_INT(AF_OK, af_log_open(&log, path, 0, 0));
+	af_log_write(log, AF_LOG_INFO, "cache", "hit", "{\"agent\":\"a\"}");
+	af_log_write(log, AF_LOG_WARN, "step", "retry", "{\"agent\":\"b\"}");
+	af_log_write(log, AF_LOG_ERROR, "run", "failed", NULL);
+	af_log_close(log);
+	out = fopen(path, "a");
+	fputs("not a record\n{\"timestamp\":\"2026\n", out);
+	fclose(out);
+	T_EQ_INT(AF_OK, af_logscan(path, &f, count_line, &n, &skipped));
+	T_EQ_INT(3, n);
+	T_EQ_INT(2, skipped);
+	f.min_level = AF_LOG_WARN;
+	n = 0;
+	af_logscan(path, &f, count_line, &n, &skipped);
+	T_EQ_INT(2, n);
+	f.component = "step";
+	n = 0;
+	af_logscan(path, &f, count_line, &n, &skipped);
+	T_EQ_INT(1, n);
+	memset(&f, 0, sizeof f);
+	f.contains[0] = "\"agent\":\"a\"";
+	n = 0;
+	af_logscan(path, &f, count_line, &n, &skipped);
+	T_EQ_INT(1, n);
+	memset(&f, 0, sizeof f);
+	f.until = "2000-01-01T00:00:00.000Z";
+	n = 0;
+	af_logscan(path, &f, count_line, &n, &skipped);
+	T_EQ_INT(0, n);
+	T_EQ_INT(AF_ENOTFOUND, af_logscan("/no/such/log", &f, count_line, &n, &skipped));
+}
+
 static void test_levels(void)
 {
 	T_EQ_INT(AF_LOG_WARN, af_log_level("warning"));
@@ -130,6 +180,7 @@ int main(void)
 	T_RUN(test_secrets_are_redacted);
 	T_RUN(test_rotation_keeps_files);
 	T_RUN(test_concurrent_writers_never_interleave);
+	T_RUN(test_scan_filters_without_decoding);
 	T_RUN(test_levels);
 	return t_done();
 }

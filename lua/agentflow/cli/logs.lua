@@ -68,47 +68,82 @@ local function parse_time(s)
   return nil
 end
 
-local function matcher(opts)
-  local min = opts.level and RANK[opts.level:upper() == "WARNING" and "WARN" or opts.level:upper()]
-  local since = opts.since and parse_time(opts.since)
-  local until_ = opts["until"] and parse_time(opts["until"])
-  local wk, wv = (opts.where or ""):match("^([^=]+)=(.*)$")
-  return function(rec)
-    if min and (RANK[rec.level] or 0) < min then return false end
-    if opts.component and rec.component ~= opts.component then return false end
-    if since and rec.timestamp < since then return false end
-    if until_ and rec.timestamp > until_ then return false end
-    if opts.run and rec.context.run_id ~= opts.run then return false end
-    if wk and tostring(rec.context[wk]) ~= wv then return false end
-    if opts.grep and not (rec.message:find(opts.grep, 1, true)
-      or (cjson.encode(rec.context) or ""):find(opts.grep, 1, true)) then return false end
-    return true
-  end, min, since, until_
+local function level_rank(name)
+  name = name:upper()
+  return RANK[name == "WARNING" and "WARN" or name]
+end
+
+-- The scan filter of the options, or nil and a usage message.
+local function filter(opts)
+  local f = { contains = {} }
+  if opts.level then
+    f.min_level = level_rank(opts.level)
+    if not f.min_level then
+      return nil, string.format("--level wants debug, info, warn, error or fatal, not '%s'", opts.level)
+    end
+  end
+  f.component = opts.component
+  for _, k in ipairs({ "since", "until" }) do
+    if opts[k] then
+      f[k] = parse_time(opts[k])
+      if not f[k] then
+        return nil, string.format("--%s wants RFC 3339 (2026-11-24T10:00:00Z) or an age like 1h", k)
+      end
+    end
+  end
+  if opts.run then
+    f.contains[#f.contains + 1] = '"run_id":' .. cjson.encode(opts.run)
+  end
+  if opts.grep then
+    f.contains[#f.contains + 1] = opts.grep
+  end
+  if opts.where then
+    local k, v = opts.where:match("^([^=]+)=(.*)$")
+    if not k then
+      return nil, "--where wants KEY=VALUE"
+    end
+    f.contains[#f.contains + 1] = cjson.encode(k) .. ":"
+    f.where_key, f.where_value = k, v
+  end
+  return f
+end
+
+local function print_row(rec)
+  local ctx = cjson.encode(rec.context) or "{}"
+  io.stdout:write(string.format("%s %-5s %-9s %s %s\n", rec.timestamp, rec.level, rec.component,
+    rec.message, ctx ~= "{}" and ctx or ""))
 end
 
 local function query(opts)
-  if opts.level and not RANK[opts.level:upper() == "WARNING" and "WARN" or opts.level:upper()] then
-    return args.usage_error("logs", "--level wants debug, info, warn, error or fatal, not '%s'", opts.level)
+  local f, err = filter(opts)
+  if not f then
+    return args.usage_error("logs", "%s", err)
   end
-  local match, _, since, until_ = matcher(opts)
-  if (opts.since and not since) or (opts["until"] and not until_) then
-    return args.usage_error("logs", "--since/--until want RFC 3339 (2026-11-24T10:00:00Z) or an age like 1h")
-  end
-  if opts.where and not opts.where:find("=", 1, true) then
-    return args.usage_error("logs", "--where wants KEY=VALUE")
-  end
+  local path = log.path()
   local as_json = opts.json or not core.isatty(1)
-  local skipped = each_record(function(rec)
-    if match(rec) then
-      if as_json then
-        io.stdout:write(cjson.encode(rec), "\n")
-      else
-        local ctx = cjson.encode(rec.context) or "{}"
-        io.stdout:write(string.format("%s %-5s %-9s %s %s\n", rec.timestamp, rec.level, rec.component,
-          rec.message, ctx ~= "{}" and ctx or ""))
+  local skipped = 0
+  for _, p in ipairs(path and files(path) or {}) do
+    if as_json and not f.where_key then -- the fast path: matching lines as they are
+      local n, s = core.log_scan(p, f, "write")
+      skipped = skipped + (n and s or 0)
+    else
+      local lines, s = core.log_scan(p, f, "collect")
+      skipped = skipped + (lines and s or 0)
+      for _, line in ipairs(lines or {}) do
+        local rec = cjson.decode(line)
+        local ctx = type(rec) == "table" and type(rec.context) == "table" and rec.context or {}
+        if rec and (not f.where_key or tostring(ctx[f.where_key]) == f.where_value) then
+          if as_json then
+            io.stdout:write(line, "\n")
+          else
+            rec.context = ctx
+            print_row(rec)
+          end
+        end
       end
     end
-  end)
+  end
+  io.stdout:flush()
   if skipped > 0 then
     io.stderr:write(string.format("agentflow: skipped %d lines that are not whole records\n", skipped))
   end
