@@ -245,12 +245,11 @@ local function settle(call, r)
       r.step, call.name, r.error or r.reason or "failed"))
     return nil
   end
-  return setmetatable({
-    exit_code = 1,
-    result = r,
-    message = string.format("%sstep %d (%s) failed: %s", where_of(call), r.step, call.name,
-      r.error or r.reason or "failed"),
-  }, CriticalFailure)
+  local message = string.format("%sstep %d (%s) failed: %s", where_of(call), r.step, call.name,
+    r.error or r.reason or "failed")
+  log.write("ERROR", "step", "critical step failed", { step = r.step, agent = call.name,
+    reason = r.reason, error = r.error })
+  return setmetatable({ exit_code = 1, result = r, message = message }, CriticalFailure)
 end
 
 --- Check an agent call and return what `run` needs. Raises at the API
@@ -466,6 +465,15 @@ function M.configure(opts)
   local fname = "af.configure"
   if type(opts) ~= "table" then
     util.fail(1, "bad argument #1 to '%s' (table expected, got %s)", fname, util.typename(opts))
+  end
+  if opts.redact ~= nil then
+    util.check(1, fname, "redact", opts.redact, "table")
+    for i, p in ipairs(opts.redact) do
+      if type(p) ~= "string" or not pcall(string.find, "", p) then
+        util.fail(1, "%s: redact[%d] must be a Lua pattern", fname, i)
+      end
+    end
+    log.redact(opts.redact)
   end
   if opts.budget_usd ~= nil then
     util.check(1, fname, "budget_usd", opts.budget_usd, "number")

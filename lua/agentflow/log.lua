@@ -13,6 +13,7 @@ local M = {}
 local RANK = { DEBUG = 0, INFO = 1, WARN = 2, ERROR = 3, FATAL = 4 }
 
 local threshold, stderr_threshold
+local patterns = {} -- af.configure{redact = {...}}: Lua patterns hidden in every record
 local logger, opened = nil, false
 
 local function thresholds()
@@ -43,6 +44,13 @@ function M.path()
   return state and state .. "/logs/agentflow.jsonl"
 end
 
+local function hide(text)
+  for _, p in ipairs(patterns) do
+    text = text:gsub(p, "[REDACTED]")
+  end
+  return text
+end
+
 --- Write a record of `level` ("INFO", ...) from `component`; `context` is a
 -- table (encoded as JSON; values it cannot hold are written as strings).
 -- Returns at once when the level is below the threshold.
@@ -67,7 +75,19 @@ function M.write(level, component, message, context)
     end
     json = cjson.encode(plain) or "{}"
   end
+  if #patterns > 0 then
+    message, json = hide(message), hide(json)
+  end
   l:write(level, component, message, json)
+end
+
+--- Hide what the Lua patterns in `list` match, in every record from now on
+-- (af.configure{redact = {"acct%-%d+"}}); secrets and bearer tokens are
+-- hidden anyway.
+function M.redact(list)
+  for _, p in ipairs(list) do
+    patterns[#patterns + 1] = p
+  end
 end
 
 --- Treat `value` as a secret: it is redacted wherever it appears.

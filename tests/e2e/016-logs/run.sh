@@ -65,6 +65,11 @@ expect_eq "AGENTFLOW_LOG_LEVEL drops what is below it" "true" \
 AGENTFLOW_LOG_MAX_BYTES=2000 run "$AGENTFLOW" wf.lua
 expect_eq "the log rotates past its size" "true" "$([ -s "$LOG.1" ] && echo true)"
 
+printf 'af.configure({ redact = { "acct%%-%%d+" } })\naf.log.info("paid acct-12345")\n' >pattern.lua
+run "$AGENTFLOW" pattern.lua
+expect_has "configured patterns are redacted" "$(tail -n 3 "$LOG")" "paid [REDACTED]"
+expect_lacks "the account number is gone" "$(cat "$LOG")" "acct-12345"
+
 printf 'af.log.info(42)\n' >bad.lua
 run "$AGENTFLOW" bad.lua
 expect_has "af.log arguments are checked at the caller's line" "$ERR" "bad.lua:1: bad argument #1 to 'af.log.info'"
