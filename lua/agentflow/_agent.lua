@@ -427,8 +427,10 @@ function M.run(call)
   local started = core.monotonic()
   local step = run.begin_step(call.name)
   call.task = new_task(call, step)
-  log.write("INFO", "step", "step started", { step = step, agent = call.name,
-    executor = call.def.executor, prompt = call.task.prompt:sub(1, 300) })
+  if log.enabled("DEBUG") then
+    log.write("DEBUG", "step", "step started", { step = step, agent = call.name,
+      executor = call.def.executor, prompt = call.task.prompt:sub(1, 300) })
+  end
   local c = identity(call)
   if plan.active() then
     local r = plan.step(call.name, step, call.def.cache ~= false and c or nil, call.unknown)

@@ -343,7 +343,7 @@ function M.hit(c)
   r.key = c.key
   count("hits", c.agent)
   count("access", c.key)
-  require("agentflow.log").write("INFO", "cache", "cache hit", { agent = c.agent, key = c.key })
+  -- a hit is logged by its "step ended" record (cached = true, key)
   return r
 end
 

@@ -77,7 +77,7 @@ function M.end_step(name, r)
   local bad = r.status == "failed" or r.status == "skipped" or r.status == "canceled"
   require("agentflow.log").write(bad and "WARN" or "INFO", "step", "step ended", {
     step = r.step, agent = name, status = r.status, duration = r.duration, cached = r.cached,
-    attempts = r.attempts, cost_usd = r.cost_usd, tokens_in = r.tokens and r.tokens.input,
+    attempts = r.attempts, cost_usd = r.cost_usd, key = r.key, tokens_in = r.tokens and r.tokens.input,
     tokens_out = r.tokens and r.tokens.output, reason = r.reason, error = r.error,
     summary = type(r.summary) == "string" and r.summary:sub(1, 200) or nil })
   if not progress.enabled() then

@@ -51,6 +51,11 @@ local function hide(text)
   return text
 end
 
+--- Whether records of `level` are kept (so callers can skip building them).
+function M.enabled(level)
+  return RANK[level] >= thresholds()
+end
+
 --- Write a record of `level` ("INFO", ...) from `component`; `context` is a
 -- table (encoded as JSON; values it cannot hold are written as strings).
 -- Returns at once when the level is below the threshold.

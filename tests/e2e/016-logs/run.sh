@@ -14,7 +14,7 @@ af.agent("broken")
 af.log.warn("almost done", { left = 1 })
 print(af.run_id())
 LUA
-SERVICE_API_TOKEN=tok-9f8e7d6c5b LEAK=tok-9f8e7d6c5b run "$AGENTFLOW" wf.lua
+SERVICE_API_TOKEN=tok-9f8e7d6c5b LEAK=tok-9f8e7d6c5b AGENTFLOW_LOG_LEVEL=debug run "$AGENTFLOW" wf.lua
 expect_rc "the workflow runs" 0
 run_id=$OUT
 expect_eq "every line is a JSON record with the five keys" "true" \
@@ -23,14 +23,16 @@ expect_eq "timestamps are RFC 3339 UTC with milliseconds" "true" \
 	"$(jq -s 'all(.timestamp | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$"))' "$LOG")"
 expect_lacks "a secret from the environment never reaches the log" "$(cat "$LOG")" "tok-9f8e7d6c5b"
 expect_lacks "nor a bearer token in a prompt" "$(cat "$LOG")" "eyJhbGci"
-expect_has "they are redacted" "$(cat "$LOG")" "Bearer [REDACTED]"
+expect_has "they are redacted (the prompt is in the DEBUG record of the step's start)" "$(cat "$LOG")" "Bearer [REDACTED]"
 expect_has "also in an agent's output" "$(jq -r 'select(.message == "step ended") | .context.summary // empty' "$LOG")" "reply with [REDACTED]"
 expect_has "warnings go to stderr too" "$ERR" "agentflow: warn: almost done"
 
 run "$AGENTFLOW" logs query --level warn --json
 expect_eq "--level keeps that level and above" "WARN" "$(printf '%s\n' "$OUT" | jq -r .level | sort -u | tr '\n' ' ' | sed 's/ $//')"
 run "$AGENTFLOW" logs query --component cache
-expect_eq "--component (JSON lines on a pipe)" "cache miss|cache hit" "$(printf '%s\n' "$OUT" | jq -r .message | head -2 | paste -sd '|')"
+expect_eq "--component (JSON lines on a pipe)" "cache miss" "$(printf '%s\n' "$OUT" | jq -r .message | sort -u)"
+run "$AGENTFLOW" logs query --component step --where cached=true --json
+expect_eq "a hit is logged by its step's end, with its key" "true" "$(printf '%s\n' "$OUT" | jq -s 'length == 1 and (.[0].context.key | length) == 32')"
 run "$AGENTFLOW" logs query --where agent=broken --json
 expect_eq "--where on the context" "true" "$(printf '%s\n' "$OUT" | jq -s 'length > 0 and all(.context.agent == "broken")')"
 run "$AGENTFLOW" logs query --run "$run_id" --grep "almost"
