@@ -420,19 +420,10 @@ function M.previous(c, before)
   end
 end
 
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t or {}) do
-    keys[#keys + 1] = k
-  end
-  table.sort(keys)
-  return keys
-end
-
 -- Paths whose hash differs between two file parts, and the missing ones.
 local function changed_paths(old, new)
   local changed, missing = {}, {}
-  for _, path in ipairs(sorted_keys(new)) do
+  for _, path in ipairs(util.sorted_keys(new)) do
     if new[path] == "missing" and old[path] ~= "missing" then
       missing[#missing + 1] = path
     elseif old[path] == nil then
@@ -441,7 +432,7 @@ local function changed_paths(old, new)
       changed[#changed + 1] = path
     end
   end
-  for _, path in ipairs(sorted_keys(old)) do
+  for _, path in ipairs(util.sorted_keys(old)) do
     if new[path] == nil then
       changed[#changed + 1] = path .. " (gone)"
     end
@@ -478,7 +469,7 @@ function M.diff(old, new)
   for _, path in ipairs(cmissing) do
     reasons[#reasons + 1] = "missing: " .. path
   end
-  for _, name in ipairs(sorted_keys(new.env)) do
+  for _, name in ipairs(util.sorted_keys(new.env)) do
     if (old.env or {})[name] ~= new.env[name] then
       reasons[#reasons + 1] = "env: " .. name
     end

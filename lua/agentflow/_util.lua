@@ -112,6 +112,16 @@ function M.integers(t, keys)
   return t
 end
 
+--- The keys of `t` (nil: none), sorted.
+function M.sorted_keys(t)
+  local keys = {}
+  for k in pairs(t or {}) do
+    keys[#keys + 1] = k
+  end
+  table.sort(keys)
+  return keys
+end
+
 --- A shallow copy of a table.
 function M.copy(t)
   local c = {}

@@ -1,5 +1,7 @@
 --- Prometheus text exposition (format 0.0.4) of what the log records:
 -- counters end in _total, durations are _seconds histograms.
+local util = require "agentflow._util"
+
 local M = {}
 
 M.BUCKETS = { 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600 }
@@ -85,31 +87,22 @@ function Doc:text()
   return table.concat(self.lines, "\n") .. "\n"
 end
 
-local function sorted(t)
-  local keys = {}
-  for k in pairs(t) do
-    keys[#keys + 1] = k
-  end
-  table.sort(keys)
-  return keys
-end
-
 --- The metrics of a log analysis (cli/logs.lua analyze_records).
 function M.from_analysis(a)
   local d = M.new()
   d:family("agentflow_log_records_total", "counter", "Log records written, by level.")
-  for _, level in ipairs(sorted(a.levels)) do
+  for _, level in ipairs(util.sorted_keys(a.levels)) do
     d:sample("agentflow_log_records_total", { level = level }, a.levels[level])
   end
   d:family("agentflow_log_skipped_lines_total", "counter", "Log lines that were not whole records.")
   d:sample("agentflow_log_skipped_lines_total", nil, a.skipped)
   d:family("agentflow_runs_total", "counter", "Workflow runs ended, by status.")
-  for _, status in ipairs(sorted(a.runs.by_status)) do
+  for _, status in ipairs(util.sorted_keys(a.runs.by_status)) do
     d:sample("agentflow_runs_total", { status = status }, a.runs.by_status[status])
   end
   d:family("agentflow_run_duration_seconds", "histogram", "Duration of workflow runs.")
   d:histogram("agentflow_run_duration_seconds", {}, a.runs.durations)
-  local names = sorted(a.agents)
+  local names = util.sorted_keys(a.agents)
   d:family("agentflow_steps_total", "counter", "Agent steps ended, by agent.")
   d:family("agentflow_step_failures_total", "counter", "Agent steps that failed or were skipped, by agent.")
   d:family("agentflow_cache_hits_total", "counter", "Agent steps answered by the cache, by agent.")

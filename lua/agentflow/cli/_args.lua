@@ -54,6 +54,20 @@ function M.error(code, fmt, ...)
   return code
 end
 
+--- The record of run `id` from the command line: the record, or nil and
+-- the exit code after saying what is wrong (64 a malformed id, 66 none).
+function M.run_record(id)
+  local runs = require "agentflow._runs"
+  if not runs.valid_id(id) then
+    return nil, M.error(64, "bad run id %q (letters, digits, '.', '_' and '-' only)", id)
+  end
+  local rec = runs.get(id)
+  if not rec then
+    return nil, M.error(66, "no run %s (see agentflow runs)", id)
+  end
+  return rec
+end
+
 --- Bytes in a size: a number, or with K, M, G (powers of 1024).
 function M.size(s)
   local n, unit = tostring(s):match("^(%d+%.?%d*)([KMG]?)i?B?$")

@@ -213,15 +213,6 @@ local function summary(a)
   return out
 end
 
-local function sorted(t)
-  local keys = {}
-  for k in pairs(t) do
-    keys[#keys + 1] = k
-  end
-  table.sort(keys)
-  return keys
-end
-
 local function analyze(opts)
   local s = summary(M.analyze_records())
   if opts.json then
@@ -230,19 +221,19 @@ local function analyze(opts)
   end
   print("records by level:     " .. table.concat((function()
     local t = {}
-    for _, k in ipairs(sorted(s.levels)) do t[#t + 1] = k .. " " .. s.levels[k] end
+    for _, k in ipairs(util.sorted_keys(s.levels)) do t[#t + 1] = k .. " " .. s.levels[k] end
     return t
   end)(), ", "))
   print("records by component: " .. table.concat((function()
     local t = {}
-    for _, k in ipairs(sorted(s.components)) do t[#t + 1] = k .. " " .. s.components[k] end
+    for _, k in ipairs(util.sorted_keys(s.components)) do t[#t + 1] = k .. " " .. s.components[k] end
     return t
   end)(), ", "))
   print(string.format("runs: %d, success rate %.0f%%, duration p50 %s p95 %s", s.runs.count,
     s.runs.success_rate * 100, util.format_seconds(s.runs.duration_p50), util.format_seconds(s.runs.duration_p95)))
   print(string.format("\n%-28s %6s %6s %6s %9s %9s %9s %10s %10s", "agent", "runs", "fail", "hit%", "p50", "p95",
     "max", "cost $", "tokens"))
-  for _, name in ipairs(sorted(s.agents)) do
+  for _, name in ipairs(util.sorted_keys(s.agents)) do
     local g = s.agents[name]
     print(string.format("%-28s %6d %6d %5.0f%% %9s %9s %9s %10.4f %10d", name, g.executions, g.failures,
       g.cache_hit_ratio * 100, util.format_seconds(g.duration_p50), util.format_seconds(g.duration_p95),

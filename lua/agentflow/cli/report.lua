@@ -2,7 +2,6 @@
 local args = require "agentflow.cli._args"
 local journal = require "agentflow._journal"
 local report = require "agentflow.report"
-local runs = require "agentflow._runs"
 
 local M = {}
 
@@ -19,12 +18,9 @@ function M.main(argv)
   if not report.FORMATS[format] then
     return args.usage_error("report", "--format wants md, json or junit, not '%s'", format)
   end
-  if not runs.valid_id(id) then
-    return args.error(64, "bad run id %q (letters, digits, '.', '_' and '-' only)", id)
-  end
-  local rec = runs.get(id)
+  local rec, code = args.run_record(id)
   if not rec then
-    return args.error(66, "no run %s (see agentflow runs)", id)
+    return code
   end
   local text = report.render(format, rec, journal.steps(id))
   if opts.output then

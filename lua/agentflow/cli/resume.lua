@@ -1,7 +1,6 @@
 --- The lookup behind `agentflow resume RUN_ID` (core/cmd_resume.c).
 local args = require "agentflow.cli._args"
 local journal = require "agentflow._journal"
-local runs = require "agentflow._runs"
 
 local M = {}
 
@@ -20,12 +19,9 @@ end
 -- with checkpoint `from`, a fork replaying up to step `until`. A finished
 -- run is said so (exit 0, nothing to run) unless forked.
 function M.look_up(id, from)
-  if not runs.valid_id(id) then
-    return args.error(64, "bad run id %q (letters, digits, '.', '_' and '-' only)", id)
-  end
-  local rec = runs.get(id)
+  local rec, code = args.run_record(id)
   if not rec then
-    return args.error(66, "no run %s (see agentflow runs)", id)
+    return code
   end
   local until_step
   if from then

@@ -45,12 +45,9 @@ local function show(opts, id)
   if not id then
     return args.usage_error("runs", "runs show needs a RUN_ID")
   end
-  if not runs.valid_id(id) then
-    return args.error(64, "bad run id %q (letters, digits, '.', '_' and '-' only)", id)
-  end
-  local rec = runs.get(id)
+  local rec, code = args.run_record(id)
   if not rec then
-    return args.error(66, "no run %s (see agentflow runs)", id)
+    return code
   end
   local steps = journal.steps(id)
   local checkpoints = journal.checkpoints(id)
