@@ -2,7 +2,6 @@
  * lua_log.c - the structured log for the Lua library (agentflow.core):
  * log = core.log_open(path [, max_bytes [, keep]]) ; nil, err
  * log:write(level, component, message [, context_json]) ; nil, err
- * log:add_secret(value)
  */
 #include "af.h"
 #include "log.h"
@@ -58,12 +57,6 @@ static int l_log_write(lua_State *L)
 	}
 	lua_pushboolean(L, 1);
 	return 1;
-}
-
-static int l_log_add_secret(lua_State *L)
-{
-	af_log_add_secret(check_log(L), luaL_checkstring(L, 2));
-	return 0;
 }
 
 static int l_log_gc(lua_State *L)
@@ -189,7 +182,6 @@ void af_log_lua_open(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
 		{"write", l_log_write},
-		{"add_secret", l_log_add_secret},
 		{NULL, NULL}
 	};
 

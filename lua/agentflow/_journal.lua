@@ -228,10 +228,4 @@ function M.checkpoints(run_id)
   return out
 end
 
---- Keys of everything run `run_id` keeps in the journal (for pruning).
-function M.keys(run_id)
-  local s = store.exists() and store.get()
-  return s and (s:scan("journal", run_id .. "/")) or {}
-end
-
 return M

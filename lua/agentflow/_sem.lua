@@ -59,15 +59,4 @@ function Sem:resize(limit)
   end
 end
 
---- Slots in use and branches waiting.
-function Sem:counts()
-  local waiting = 0
-  for i = self.head, self.tail do
-    if self.queue[i] then
-      waiting = waiting + 1
-    end
-  end
-  return self.used, waiting
-end
-
 return M

@@ -95,14 +95,6 @@ function M.redact(list)
   end
 end
 
---- Treat `value` as a secret: it is redacted wherever it appears.
-function M.secret(value)
-  local l = open()
-  if l and type(value) == "string" then
-    l:add_secret(value)
-  end
-end
-
 local function api(level)
   local name = "af.log." .. level:lower()
   return function(message, context)
