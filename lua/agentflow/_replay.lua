@@ -1,9 +1,14 @@
---- Replay during `agentflow resume`: a step whose position, agent and key
--- match a completed journal record returns the recorded result without
--- running. A step recorded as `started` runs again (at least once: the
--- executor gets the same idempotency key), and so does one that failed. The first step that differs
--- from the record ends replay, with a warning naming both; after that the
--- run goes on as a fresh one (the cache still answers unchanged steps).
+--- Replay during `agentflow resume`: a step whose agent and key (the cache
+-- key, computed for every step) match a completed journal record returns
+-- the recorded result without running. Records are matched at the step's
+-- position first; parallel branches that make several calls may start them
+-- in another order than the first run did, so a record of the same agent
+-- and key elsewhere in the journal that no step has claimed yet matches
+-- too. A step recorded as `started` runs again (at least once: the executor
+-- gets the same idempotency key), and so does one that failed. A step that
+-- matches no record, where the journal holds another one at its position,
+-- ends replay with a warning naming both; from there the run goes on as a
+-- fresh one (the cache still answers unchanged steps).
 --
 -- `agentflow resume RUN --from CHECKPOINT` forks: a new run replays RUN's
 -- journal up to the checkpoint's step and executes from there.
@@ -13,8 +18,8 @@ local journal = require "agentflow._journal"
 local M = {}
 
 local ended = false
+local by_step, by_key -- the source run's records: by position; unclaimed ones by agent + key
 
---- Whether this process is replaying a run.
 --- The run whose journal is replayed, and the last step replayed (nil: all).
 function M.source()
   return core.options.resume or core.options.parent, tonumber(core.options.replay_until)
@@ -32,6 +37,35 @@ local function stop(fmt, ...)
   end
 end
 
+local function load(run_id, until_step)
+  by_step, by_key = {}, {}
+  for _, rec in ipairs(journal.steps(run_id)) do
+    if not until_step or rec.step <= until_step then
+      by_step[rec.step] = rec
+      local k = tostring(rec.agent) .. "\0" .. tostring(rec.key)
+      by_key[k] = by_key[k] or {}
+      table.insert(by_key[k], rec)
+    end
+  end
+end
+
+-- The first unclaimed record of `agent` and `key`, preferring the one at
+-- `step`; claimed by taking it.
+local function claim(step, agent, key)
+  local list = by_key[agent .. "\0" .. tostring(key)]
+  if not list or #list == 0 then
+    return nil
+  end
+  local at = 1
+  for i, rec in ipairs(list) do
+    if rec.step == step then
+      at = i
+      break
+    end
+  end
+  return table.remove(list, at)
+end
+
 --- The recorded result of step `step` (agent `agent`, key `key`), or nil
 -- when it has to run (or be answered by the cache).
 function M.result(step, agent, key)
@@ -43,14 +77,16 @@ function M.result(step, agent, key)
     stop()
     return nil
   end
-  local rec = journal.get(run_id, step)
-  if not rec then
-    stop()
-    return nil
+  if not by_step then
+    load(run_id, until_step)
   end
-  if rec.agent ~= agent or rec.key ~= key then
-    stop("step %d: the workflow differs from the journal (recorded %s, now %s%s); replay ends here",
-      step, tostring(rec.agent), agent, rec.agent == agent and " with other inputs" or "")
+  local rec = claim(step, agent, key)
+  if not rec then
+    local there = by_step[step]
+    if there then
+      stop("step %d: the workflow differs from the journal (recorded %s, now %s%s); replay ends here",
+        step, tostring(there.agent), agent, there.agent == agent and " with other inputs" or "")
+    end
     return nil
   end
   if rec.state ~= "completed" or rec.cached then

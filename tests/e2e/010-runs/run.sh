@@ -101,6 +101,33 @@ expect_eq "without running the program again" "1" "$(wc -l <exledger | tr -d ' '
 run "$AGENTFLOW" runs show "$exec_run" --json
 expect_eq "the journal says which steps were processes" "exec agent" "$(printf '%s' "$OUT" | jq -r '[.step_records[].kind] | join(" ")')"
 
+# Branches that make several calls start them in another order on replay
+# (the first calls replay at once): records are matched by agent and key.
+rm -f waiting go ledger
+cat >branches.lua <<'EOF'
+local function agent(name, secs)
+  af.define_agent(name, { command = { "sh", "-c", "cat >/dev/null; echo " .. name .. " >> ledger; sleep " .. secs },
+    cache = false })
+  return name
+end
+af.parallel({
+  function() af.agent(agent("a1", "0.05")) af.agent(agent("a2", "0.05")) end,
+  function() af.agent(agent("b1", "0.2")) af.agent(agent("b2", "0.2")) end,
+})
+af.define_agent("hold", { command = { "sh", "-c", "touch waiting; while [ ! -e go ]; do sleep 0.02; done" }, cache = false })
+af.agent("hold")
+EOF
+"$AGENTFLOW" branches.lua >out 2>err &
+pid=$!
+for _ in $(seq 500); do [ -e waiting ] && break; sleep 0.02; done
+kill -INT $pid
+wait $pid 2>/dev/null
+branches_run=$(sed -n 's/^agentflow: resume with: agentflow resume //p' err)
+touch go
+run "$AGENTFLOW" resume "$branches_run"
+expect_lacks "reordered branch steps replay without a warning" "$ERR" "differs from the journal"
+expect_eq "none of them runs again" "a1 a2 b1 b2" "$(sort ledger | tr '\n' ' ' | sed 's/ $//')"
+
 # Time and randomness read by the script are journaled: a resume sees the
 # values the first run saw.
 rm -f waiting go values

@@ -1,5 +1,5 @@
-# The reliability bar: a 24-step workflow (sequential, parallel and
-# iterative parts) killed with SIGKILL at random moments, 30 times in all,
+# The reliability bar: a 28-step workflow (sequential, parallel — with
+# branches making several calls — and iterative parts) killed with SIGKILL at random moments, 30 times in all,
 # and resumed until it finishes. Each step runs at least once and at most
 # once more per kill; the results equal an uninterrupted run's; the store
 # opens and no stale reader slot is left.
@@ -9,19 +9,27 @@ export AGENTFLOW_PROGRESS=off
 KILLS=${KILLS:-30}
 
 cat >wf.lua <<'EOF'
-local function agent(name)
+local function agent(name, secs)
   af.define_agent(name, { command = { "sh", "-c",
-    "cat >/dev/null; echo " .. name .. " >> ledger; sleep 0.05; echo out-" .. name }, cache = false })
+    "cat >/dev/null; echo " .. name .. " >> ledger; sleep " .. (secs or "0.05") .. "; echo out-" .. name },
+    cache = false })
   return { agent = name, prompt = name }
 end
 local outputs = {}
-local function keep(r) outputs[#outputs + 1] = r.step .. "=" .. r.output:gsub("\n", "") end
+local function keep(r) outputs[#outputs + 1] = r.output:gsub("\n", "") end
 for i = 1, 6 do
   keep(af.agent(agent("seq" .. i).agent, { prompt = "seq" .. i }))
 end
 local batch = {}
 for i = 1, 8 do batch[i] = agent("par" .. i) end
 for _, r in ipairs(af.parallel(batch, { max = 4 })) do keep(r) end
+-- Branches making several calls each: on replay they start in another order.
+local pairs_out = {}
+af.parallel({
+  function() pairs_out[1] = af.agent(agent("pa1", "0.03").agent).output .. af.agent(agent("pa2", "0.03").agent).output end,
+  function() pairs_out[2] = af.agent(agent("pb1", "0.08").agent).output .. af.agent(agent("pb2", "0.08").agent).output end,
+})
+outputs[#outputs + 1] = (pairs_out[1] .. pairs_out[2]):gsub("\n", "")
 af.iterative({ max = 5 }, function(i)
   keep(af.agent(agent("it" .. i .. "a").agent, { prompt = "it" .. i .. "a" }))
   keep(af.agent(agent("it" .. i .. "b").agent, { prompt = "it" .. i .. "b" }))
@@ -32,7 +40,7 @@ EOF
 # The uninterrupted run, for comparison.
 mkdir clean && cp wf.lua clean/ && (cd clean && AGENTFLOW_HOME="$PWD/.agentflow" "$AGENTFLOW" wf.lua >expected)
 expected=$(cat clean/expected)
-expect_eq "the uninterrupted run has 24 steps" "24" "$(wc -l <clean/ledger | tr -d ' ')"
+expect_eq "the uninterrupted run has 28 steps" "28" "$(wc -l <clean/ledger | tr -d ' ')"
 
 # One cycle: a fresh run, killed at random moments and resumed until it
 # finishes; checked as it ends. Cycles repeat until $KILLS kills are done.
