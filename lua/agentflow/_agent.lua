@@ -195,12 +195,6 @@ local function where_of(call)
   return ""
 end
 
-local CriticalFailure = {
-  __tostring = function(e)
-    return e.message
-  end,
-}
-
 -- The primary agent, then its fallback chain while they fail.
 local function run_chain(call)
   local r = attempts(call, call.def)
@@ -249,7 +243,7 @@ local function settle(call, r)
     r.error or r.reason or "failed")
   log.write("ERROR", "step", "critical step failed", { step = r.step, agent = call.name,
     reason = r.reason, error = r.error })
-  return setmetatable({ exit_code = 1, result = r, message = message }, CriticalFailure)
+  return util.exit_error(1, message, { result = r })
 end
 
 --- Check an agent call and return what `run` needs. Raises at the API

@@ -7,20 +7,9 @@ local metrics = require "agentflow.metrics"
 
 local M = {}
 
-local a = { levels = {}, skipped = 0, runs = { count = 0, done = 0, durations = {}, by_status = {} },
-  agents = {} }
+local a = metrics.new_analysis()
 local running, started = 0, core.now()
 local server
-
-local function agent(name)
-  local s = a.agents[name]
-  if not s then
-    s = { executions = 0, failures = 0, cached = 0, durations = {}, cost_usd = 0, tokens_in = 0,
-      tokens_out = 0 }
-    a.agents[name] = s
-  end
-  return s
-end
 
 --- A step of `name` began.
 function M.step_started()
@@ -33,18 +22,8 @@ function M.step_ended(name, r)
   if not r then
     return
   end
-  local s = agent(name)
-  s.executions = s.executions + 1
-  if r.status == "failed" or r.status == "skipped" then
-    s.failures = s.failures + 1
-  end
-  if r.cached then
-    s.cached = s.cached + 1
-  end
-  s.durations[#s.durations + 1] = tonumber(r.duration) or 0
-  s.cost_usd = s.cost_usd + (tonumber(r.cost_usd) or 0)
-  s.tokens_in = s.tokens_in + (r.tokens and tonumber(r.tokens.input) or 0)
-  s.tokens_out = s.tokens_out + (r.tokens and tonumber(r.tokens.output) or 0)
+  metrics.add_step(a, name, { status = r.status, cached = r.cached, duration = r.duration,
+    cost_usd = r.cost_usd, tokens_in = r.tokens and r.tokens.input, tokens_out = r.tokens and r.tokens.output })
 end
 
 local function render_metrics()

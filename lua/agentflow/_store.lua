@@ -9,18 +9,13 @@
 -- directory is read-only turns caching off with one warning; a damaged one
 -- is an error (exit 74) that says how to reset it.
 local core = require "agentflow.core"
+local util = require "agentflow._util"
 
 local M = {}
 
 local opened, store = false, nil
 local pending = {}
 local MAX_PENDING = 2000
-
-local IoError = {
-  __tostring = function(e)
-    return e.message
-  end,
-}
 
 --- The directory of the store: <state dir>/store.
 function M.dir()
@@ -54,7 +49,7 @@ function M.get()
   end
   if not store then
     if err and err:find("is damaged", 1, true) then
-      error(setmetatable({ exit_code = 74, message = err }, IoError), 0)
+      error(util.exit_error(74, err), 0)
     end
     warn("the cache and the journal are off: " .. tostring(err))
     return nil

@@ -112,6 +112,20 @@ function M.integers(t, keys)
   return t
 end
 
+local ExitError = {
+  __tostring = function(e)
+    return e.message
+  end,
+}
+
+--- An error value that ends the program with `code` after printing
+-- `message` (the host reads its exit_code); `fields` are added to it.
+function M.exit_error(code, message, fields)
+  local e = fields or {}
+  e.exit_code, e.message = code, message
+  return setmetatable(e, ExitError)
+end
+
 --- The keys of `t` (nil: none), sorted.
 function M.sorted_keys(t)
   local keys = {}

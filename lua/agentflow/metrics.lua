@@ -87,7 +87,36 @@ function Doc:text()
   return table.concat(self.lines, "\n") .. "\n"
 end
 
---- The metrics of a log analysis (cli/logs.lua analyze_records).
+--- An empty analysis: what `from_analysis` reads, filled from the log
+-- (cli/logs.lua) or live during a run (_live.lua).
+function M.new_analysis()
+  return { levels = {}, components = {}, skipped = 0,
+    runs = { count = 0, done = 0, durations = {}, by_status = {} }, agents = {} }
+end
+
+--- Count a step of `agent` that ended: `step` has status, cached,
+-- duration, cost_usd, tokens_in, tokens_out (as the "step ended" record).
+function M.add_step(a, agent, step)
+  local s = a.agents[agent]
+  if not s then
+    s = { executions = 0, failures = 0, cached = 0, durations = {}, cost_usd = 0, tokens_in = 0,
+      tokens_out = 0 }
+    a.agents[agent] = s
+  end
+  s.executions = s.executions + 1
+  if step.status == "failed" or step.status == "skipped" then
+    s.failures = s.failures + 1
+  end
+  if step.cached then
+    s.cached = s.cached + 1
+  end
+  s.durations[#s.durations + 1] = tonumber(step.duration) or 0
+  s.cost_usd = s.cost_usd + (tonumber(step.cost_usd) or 0)
+  s.tokens_in = s.tokens_in + (tonumber(step.tokens_in) or 0)
+  s.tokens_out = s.tokens_out + (tonumber(step.tokens_out) or 0)
+end
+
+--- The metrics of an analysis (see new_analysis).
 function M.from_analysis(a)
   local d = M.new()
   d:family("agentflow_log_records_total", "counter", "Log records written, by level.")

@@ -5,6 +5,7 @@ local args = require "agentflow.cli._args"
 local cjson = require "cjson.safe"
 local core = require "agentflow.core"
 local log = require "agentflow.log"
+local metrics = require "agentflow.metrics"
 local util = require "agentflow._util"
 
 local M = {}
@@ -161,8 +162,7 @@ end
 --- The analysis of every record (what `analyze` prints and `export` turns
 -- into metrics).
 function M.analyze_records()
-  local a = { levels = {}, components = {}, runs = { count = 0, done = 0, durations = {}, by_status = {} },
-    agents = {} }
+  local a = metrics.new_analysis()
   a.skipped = each_record(function(rec)
     a.levels[rec.level] = (a.levels[rec.level] or 0) + 1
     a.components[rec.component] = (a.components[rec.component] or 0) + 1
@@ -175,20 +175,7 @@ function M.analyze_records()
       end
       a.runs.durations[#a.runs.durations + 1] = tonumber(c.duration) or 0
     elseif rec.component == "step" and rec.message == "step ended" and c.agent then
-      local s = a.agents[c.agent] or { executions = 0, failures = 0, cached = 0, durations = {}, cost_usd = 0,
-        tokens_in = 0, tokens_out = 0 }
-      a.agents[c.agent] = s
-      s.executions = s.executions + 1
-      if c.status == "failed" or c.status == "skipped" then
-        s.failures = s.failures + 1
-      end
-      if c.cached then
-        s.cached = s.cached + 1
-      end
-      s.durations[#s.durations + 1] = tonumber(c.duration) or 0
-      s.cost_usd = s.cost_usd + (tonumber(c.cost_usd) or 0)
-      s.tokens_in = s.tokens_in + (tonumber(c.tokens_in) or 0)
-      s.tokens_out = s.tokens_out + (tonumber(c.tokens_out) or 0)
+      metrics.add_step(a, c.agent, c)
     end
   end)
   return a
@@ -249,7 +236,7 @@ local function export(opts)
   if opts.format ~= "prometheus" then
     return args.usage_error("logs", "logs export needs --format prometheus")
   end
-  local text = require("agentflow.metrics").from_analysis(M.analyze_records())
+  local text = metrics.from_analysis(M.analyze_records())
   if not opts.output then
     io.stdout:write(text)
     return 0

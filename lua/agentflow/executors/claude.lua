@@ -5,8 +5,7 @@
 -- coding-agent-clis.md describes it: success only when subtype is
 -- "success" and is_error is false.
 local cjson = require "cjson.safe"
-local exec = require "agentflow._exec"
-local prompt = require "agentflow.executors._prompt"
+local cli = require "agentflow.executors._cli"
 
 local M = { name = "claude", version = "1" }
 
@@ -81,7 +80,7 @@ local function from_doc(doc)
     return r
   end
   r.status = "failed"
-  r.reason = REASONS[doc.subtype] or prompt.throttled(text) or "agent_error"
+  r.reason = REASONS[doc.subtype] or cli.throttled(text) or "agent_error"
   local what = doc.subtype == "success" and "an error" or tostring(doc.subtype or "an error")
   r.error = string.format("claude reported %s%s", what,
     text and text ~= "" and ": " .. text:match("^%s*([^\n]*)") or "")
@@ -90,21 +89,21 @@ end
 
 --- The result of a finished `claude` process.
 function M.interpret(res, timeout)
-  local failure = prompt.process_failure(res, timeout)
+  local failure = cli.process_failure(res, timeout)
   if failure then
     return failure
   end
   if res.stdout:match("^%s*$") then
     if res.code ~= 0 then
-      return prompt.exit_failure(res, { reason = prompt.throttled(res.stderr) or "exit" })
+      return cli.exit_failure(res, { reason = cli.throttled(res.stderr) or "exit" })
     end
     return { status = "failed", reason = "empty_output", error = "claude printed nothing" }
   end
   local doc = cjson.decode(res.stdout)
   if type(doc) ~= "table" then
-    local throttled = prompt.throttled(res.stdout .. "\n" .. res.stderr)
+    local throttled = cli.throttled(res.stdout .. "\n" .. res.stderr)
     if res.code ~= 0 then
-      return prompt.exit_failure(res, { reason = throttled or "exit" })
+      return cli.exit_failure(res, { reason = throttled or "exit" })
     end
     return { status = "failed", reason = throttled or "invalid_output",
       error = "claude's output is not its JSON result" .. (res.stdout_truncated and " (cut at the output cap)" or "")
@@ -113,26 +112,8 @@ function M.interpret(res, timeout)
   return from_doc(doc)
 end
 
-local function environment(agent, names)
-  local env = {}
-  for _, n in ipairs(names) do
-    env[#env + 1] = n
-  end
-  for k, v in pairs(agent.env or {}) do
-    if math.type(k) == "integer" then
-      env[#env + 1] = v
-    else
-      env[k] = v
-    end
-  end
-  return env
-end
-
-M.environment = environment
-
 function M.run(agent, task, opts)
-  local res = exec.exec(M.argv(agent, opts), { stdin = prompt.render(task), timeout = opts.timeout,
-    grace = agent.grace, env = environment(agent, M.ENV), cwd = agent.cwd })
+  local res = cli.run(agent, M.argv(agent, opts), cli.render(task), opts, M.ENV)
   return M.interpret(res, opts.timeout)
 end
 

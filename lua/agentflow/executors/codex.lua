@@ -4,10 +4,8 @@
 -- agent message is the output; the cost comes from tokens and the price
 -- table (executors/prices.lua), since codex reports none.
 local cjson = require "cjson.safe"
-local exec = require "agentflow._exec"
 local prices = require "agentflow.executors.prices"
-local prompt = require "agentflow.executors._prompt"
-local claude = require "agentflow.executors.claude"
+local cli = require "agentflow.executors._cli"
 
 local M = { name = "codex", version = "1" }
 
@@ -15,10 +13,7 @@ M.ENV = { "OPENAI_API_KEY", "OPENAI_BASE_URL", "CODEX_HOME" }
 M.DEFAULT_MODEL = "gpt-5-codex"
 
 function M.argv(agent, task)
-  local text = prompt.render(task)
-  if agent.system_prompt and agent.system_prompt ~= "" then
-    text = agent.system_prompt .. "\n\n" .. text
-  end
+  local text = cli.render(task, agent.system_prompt)
   local argv = { agent.cli or "codex", "exec", "--json" }
   if agent.model then
     argv[#argv + 1] = "--model"
@@ -55,7 +50,7 @@ local function read_events(stdout)
 end
 
 function M.interpret(res, timeout, model)
-  local failure = prompt.process_failure(res, timeout)
+  local failure = cli.process_failure(res, timeout)
   if failure then
     return failure
   end
@@ -66,24 +61,22 @@ function M.interpret(res, timeout, model)
     metrics = { session_id = s.thread, cached_input_tokens = s.tokens.cached_input },
   }
   if s.failed then
-    r.status, r.reason = "failed", prompt.throttled(s.failed) or "agent_error"
+    r.status, r.reason = "failed", cli.throttled(s.failed) or "agent_error"
     r.error = "codex: " .. s.failed
   elseif res.code ~= 0 then
-    return prompt.exit_failure(res, { reason = prompt.throttled(res.stderr) or "exit",
+    return cli.exit_failure(res, { reason = cli.throttled(res.stderr) or "exit",
       tokens = r.tokens, cost_usd = r.cost_usd })
   elseif s.events == 0 then
     r.status, r.reason = "failed", res.stdout:match("%S") and "invalid_output" or "empty_output"
     r.error = "codex printed no JSON events"
   else
     r.status, r.output = "success", s.message
-    r.summary = s.message and s.message:match("^%s*([^\n]*)"):sub(1, 200)
   end
   return r
 end
 
 function M.run(agent, task, opts)
-  local res = exec.exec(M.argv(agent, task), { timeout = opts.timeout, grace = agent.grace,
-    env = claude.environment(agent, M.ENV), cwd = agent.cwd })
+  local res = cli.run(agent, M.argv(agent, task), nil, opts, M.ENV)
   return M.interpret(res, opts.timeout, agent.model)
 end
 

@@ -3,7 +3,7 @@
 -- field on stdout is the result; any other stdout is the `output` of a
 -- success (exit 0) or a failure.
 local cjson = require "cjson.safe"
-local exec = require "agentflow._exec"
+local cli = require "agentflow.executors._cli"
 
 local M = { name = "command", version = "1" }
 
@@ -37,20 +37,11 @@ local function from_json(doc)
   }
 end
 
-local function last_line(s)
-  return (s:match("([^\n]+)\n*$") or ""):sub(1, 500)
-end
-
 --- The result of a finished process `res` (from af.exec).
 function M.interpret(res, timeout)
-  if res.error then
-    return { status = "failed", reason = res.reason, error = res.error }
-  elseif res.timed_out then
-    return { status = "failed", reason = "timeout", output = res.stdout,
-      error = string.format("timed out after %gs", timeout) }
-  elseif res.signal then
-    return { status = "failed", reason = "signal", output = res.stdout,
-      error = string.format("killed by signal %d", res.signal) }
+  local failure = cli.process_failure(res, timeout)
+  if failure then
+    return failure
   end
   if res.stdout:match("^%s*{") then
     local doc = cjson.decode(res.stdout)
@@ -61,9 +52,7 @@ function M.interpret(res, timeout)
   if res.code == 0 then
     return { status = "success", output = res.stdout }
   end
-  local err = last_line(res.stderr)
-  return { status = "failed", reason = "exit", output = res.stdout,
-    error = string.format("exited with code %d%s", res.code, err ~= "" and ": " .. err or "") }
+  return cli.exit_failure(res)
 end
 
 --- The task as the one JSON object the program reads on stdin. Built by
@@ -92,9 +81,7 @@ function M.run(agent, task, opts)
   if not input then
     return { status = "failed", reason = "invalid_input", error = err }
   end
-  local res = exec.exec(agent.command, {
-    stdin = input, timeout = opts.timeout, grace = agent.grace, env = agent.env, cwd = agent.cwd,
-  })
+  local res = cli.run(agent, agent.command, input, opts)
   return M.interpret(res, opts.timeout)
 end
 

@@ -3,10 +3,8 @@
 -- 53 turn limit. Tokens come from stats.models; the cost from the price
 -- table (executors/prices.lua).
 local cjson = require "cjson.safe"
-local exec = require "agentflow._exec"
 local prices = require "agentflow.executors.prices"
-local prompt = require "agentflow.executors._prompt"
-local claude = require "agentflow.executors.claude"
+local cli = require "agentflow.executors._cli"
 
 local M = { name = "gemini", version = "1" }
 
@@ -16,10 +14,7 @@ M.DEFAULT_MODEL = "gemini-2.5-pro"
 local EXIT_REASONS = { [42] = "bad_input", [53] = "max_turns" }
 
 function M.argv(agent, task)
-  local text = prompt.render(task)
-  if agent.system_prompt and agent.system_prompt ~= "" then
-    text = agent.system_prompt .. "\n\n" .. text
-  end
+  local text = cli.render(task, agent.system_prompt)
   local argv = { agent.cli or "gemini", "-p", text, "--output-format", "json" }
   if agent.model then
     argv[#argv + 1] = "--model"
@@ -42,14 +37,14 @@ local function tokens_of(stats)
 end
 
 function M.interpret(res, timeout, model)
-  local failure = prompt.process_failure(res, timeout)
+  local failure = cli.process_failure(res, timeout)
   if failure then
     return failure
   end
   local doc = cjson.decode(res.stdout)
   if type(doc) ~= "table" then
     if res.code ~= 0 then
-      return prompt.exit_failure(res, { reason = EXIT_REASONS[res.code] or prompt.throttled(res.stderr) or "exit" })
+      return cli.exit_failure(res, { reason = EXIT_REASONS[res.code] or cli.throttled(res.stderr) or "exit" })
     end
     return { status = "failed", reason = res.stdout:match("%S") and "invalid_output" or "empty_output",
       error = "gemini's output is not its JSON result" }
@@ -59,21 +54,19 @@ function M.interpret(res, timeout, model)
     metrics = {} }
   local err = doc.error ~= nil and doc.error ~= cjson.null and doc.error or nil
   if err or res.code ~= 0 then
-    local msg = type(err) == "table" and (err.message or cjson.encode(err)) or tostring(err or prompt.last_line(res.stderr))
+    local msg = type(err) == "table" and (err.message or cjson.encode(err)) or tostring(err or cli.last_line(res.stderr))
     r.status = "failed"
-    r.reason = EXIT_REASONS[res.code] or prompt.throttled(msg) or (res.code ~= 0 and "exit" or "agent_error")
+    r.reason = EXIT_REASONS[res.code] or cli.throttled(msg) or (res.code ~= 0 and "exit" or "agent_error")
     r.error = "gemini: " .. msg
     return r
   end
   r.status = "success"
   r.output = type(doc.response) == "string" and doc.response or nil
-  r.summary = r.output and r.output:match("^%s*([^\n]*)"):sub(1, 200)
   return r
 end
 
 function M.run(agent, task, opts)
-  local res = exec.exec(M.argv(agent, task), { timeout = opts.timeout, grace = agent.grace,
-    env = claude.environment(agent, M.ENV), cwd = agent.cwd })
+  local res = cli.run(agent, M.argv(agent, task), nil, opts, M.ENV)
   return M.interpret(res, opts.timeout, agent.model)
 end
 

@@ -24,13 +24,23 @@ print("last", r.output)
 EOF
 count() { grep -c "^$1\$" ledger; }
 
-"$AGENTFLOW" wf.lua >out 2>err &
-pid=$!
-for _ in $(seq 500); do [ -e waiting ] && break; sleep 0.02; done
-kill -INT $pid
-wait $pid && RC=0 || RC=$?
+# stop_at_hold SIGNAL SCRIPT: run SCRIPT until one of its agents touches
+# "waiting", then send SIGNAL. Sets RC (its exit status) and STOPPED_RUN
+# (the run id of the resume command it printed; empty after SIGKILL).
+stop_at_hold() {
+	local pid
+	rm -f waiting go
+	"$AGENTFLOW" "$2" >out 2>err &
+	pid=$!
+	for _ in $(seq 500); do [ -e waiting ] && break; sleep 0.02; done
+	kill "-$1" $pid
+	wait $pid && RC=0 || RC=$?
+	STOPPED_RUN=$(sed -n 's/^agentflow: resume with: agentflow resume //p' err)
+}
+
+stop_at_hold INT wf.lua
 expect_rc "SIGINT exits 130" 130
-run_id=$(sed -n 's/^agentflow: resume with: agentflow resume //p' err)
+run_id=$STOPPED_RUN
 expect_eq "it prints the exact resume command" "true" "$([ -n "$run_id" ] && echo true)"
 run "$AGENTFLOW" runs --json
 expect_eq "runs --json lists the run as interrupted" "interrupted" \
@@ -52,12 +62,8 @@ expect_rc "resuming a finished run exits 0" 0
 expect_has "and says so" "$OUT" "nothing to resume"
 
 # SIGKILL: the run shows as interrupted (its process is gone) and resumes.
-rm -f ledger go waiting
-"$AGENTFLOW" wf.lua >out 2>err &
-pid=$!
-for _ in $(seq 500); do [ -e waiting ] && break; sleep 0.02; done
-kill -KILL $pid
-wait $pid 2>/dev/null
+rm -f ledger
+stop_at_hold KILL wf.lua
 run "$AGENTFLOW" runs --json
 run_id=$(printf '%s' "$OUT" | jq -r '.[0].run_id')
 expect_eq "a killed run shows as interrupted" "interrupted" "$(printf '%s' "$OUT" | jq -r '.[0].status')"
@@ -67,13 +73,9 @@ expect_rc "and resumes" 0
 expect_eq "without running finished steps again" "1 1 1 2 1" "$(count a) $(count b) $(count c) $(count d) $(count e)"
 
 # A changed workflow ends replay with a warning naming both steps.
-rm -f ledger go waiting
-"$AGENTFLOW" wf.lua >out 2>err &
-pid=$!
-for _ in $(seq 500); do [ -e waiting ] && break; sleep 0.02; done
-kill -INT $pid
-wait $pid 2>/dev/null
-run_id=$(sed -n 's/^agentflow: resume with: agentflow resume //p' err)
+rm -f ledger
+stop_at_hold INT wf.lua
+run_id=$STOPPED_RUN
 sed -i 's/^step("b")$/step("b2")/' wf.lua
 touch go
 run "$AGENTFLOW" resume "$run_id"
@@ -81,19 +83,15 @@ expect_has "a step that differs ends replay, naming both" "$ERR" "step 2: the wo
 expect_eq "steps from there run again" "1 1 2" "$(count a) $(count b2) $(count c)"
 
 # af.exec calls are steps too: a resume returns their recorded results.
-rm -f waiting go exledger
+rm -f exledger
 cat >exec.lua <<'EOF'
 local r = af.exec({ "sh", "-c", "echo ran >> exledger; echo exec-out" })
 af.define_agent("hold", { command = { "sh", "-c", "touch waiting; while [ ! -e go ]; do sleep 0.02; done" }, cache = false })
 af.agent("hold")
 print(r.stdout, r.code)
 EOF
-"$AGENTFLOW" exec.lua >out 2>err &
-pid=$!
-for _ in $(seq 500); do [ -e waiting ] && break; sleep 0.02; done
-kill -INT $pid
-wait $pid 2>/dev/null
-exec_run=$(sed -n 's/^agentflow: resume with: agentflow resume //p' err)
+stop_at_hold INT exec.lua
+exec_run=$STOPPED_RUN
 touch go
 run "$AGENTFLOW" resume "$exec_run"
 expect_eq "a resumed run gets the recorded af.exec result" "$(printf 'exec-out\n\t0')" "$OUT"
@@ -103,7 +101,7 @@ expect_eq "the journal says which steps were processes" "exec agent" "$(printf '
 
 # Branches that make several calls start them in another order on replay
 # (the first calls replay at once): records are matched by agent and key.
-rm -f waiting go ledger
+rm -f ledger
 cat >branches.lua <<'EOF'
 local function agent(name, secs)
   af.define_agent(name, { command = { "sh", "-c", "cat >/dev/null; echo " .. name .. " >> ledger; sleep " .. secs },
@@ -117,12 +115,8 @@ af.parallel({
 af.define_agent("hold", { command = { "sh", "-c", "touch waiting; while [ ! -e go ]; do sleep 0.02; done" }, cache = false })
 af.agent("hold")
 EOF
-"$AGENTFLOW" branches.lua >out 2>err &
-pid=$!
-for _ in $(seq 500); do [ -e waiting ] && break; sleep 0.02; done
-kill -INT $pid
-wait $pid 2>/dev/null
-branches_run=$(sed -n 's/^agentflow: resume with: agentflow resume //p' err)
+stop_at_hold INT branches.lua
+branches_run=$STOPPED_RUN
 touch go
 run "$AGENTFLOW" resume "$branches_run"
 expect_lacks "reordered branch steps replay without a warning" "$ERR" "differs from the journal"
@@ -130,7 +124,7 @@ expect_eq "none of them runs again" "a1 a2 b1 b2" "$(sort ledger | tr '\n' ' ' |
 
 # Time and randomness read by the script are journaled: a resume sees the
 # values the first run saw.
-rm -f waiting go values
+rm -f values
 cat >values.lua <<'EOF'
 local t, r, ot = af.now(), math.random(1, 1000000), os.time()
 af.define_agent("note", { command = { "sh", "-c", "cat >/dev/null; echo noted" }, cache = false })
@@ -141,12 +135,8 @@ f:close()
 af.define_agent("hold", { command = { "sh", "-c", "touch waiting; while [ ! -e go ]; do sleep 0.02; done" }, cache = false })
 af.agent("hold")
 EOF
-"$AGENTFLOW" values.lua >out 2>err &
-pid=$!
-for _ in $(seq 500); do [ -e waiting ] && break; sleep 0.02; done
-kill -INT $pid
-wait $pid 2>/dev/null
-values_run=$(sed -n 's/^agentflow: resume with: agentflow resume //p' err)
+stop_at_hold INT values.lua
+values_run=$STOPPED_RUN
 sleep 1.1
 touch go
 run "$AGENTFLOW" resume "$values_run"
@@ -228,12 +218,7 @@ expect_eq "and leaves none" "[]" "$OUT"
 # Retention: when a run ends (at most once a day), runs that ended longer
 # ago than AGENTFLOW_RETENTION go, with their journals.
 export AGENTFLOW_HOME="$SANDBOX/retention"
-rm -f waiting go
-"$AGENTFLOW" wf.lua >out 2>err &
-pid=$!
-for _ in $(seq 500); do [ -e waiting ] && break; sleep 0.02; done
-kill -KILL $pid
-wait $pid 2>/dev/null
+stop_at_hold KILL wf.lua
 touch go
 run "$AGENTFLOW" runs --json
 expect_eq "a killed run is kept" "1" "$(printf '%s' "$OUT" | jq length)"
