@@ -4,14 +4,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <unistd.h>
 #include <xxhash.h>
 
 static void to_hex(XXH128_hash_t h, char hex[AF_HASH_HEX])
 {
-	snprintf(hex, AF_HASH_HEX, "%016llx%016llx", (unsigned long long)h.high64,
-		 (unsigned long long)h.low64);
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 0; i < 16; i++) {
+		hex[15 - i] = digits[(h.high64 >> (4 * i)) & 15];
+		hex[31 - i] = digits[(h.low64 >> (4 * i)) & 15];
+	}
+	hex[32] = 0;
 }
 
 void af_hash(const void *data, size_t len, char hex[AF_HASH_HEX])

@@ -27,6 +27,8 @@ struct af_log {
 	/* scratch: the record being built, and redaction's working copies */
 	char *buf, *work;
 	size_t cap, wcap;
+	time_t ts_sec; /* the second ts_prefix shows */
+	char ts_prefix[24];
 };
 
 static const char *const level_names[] = {"DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
@@ -233,16 +235,32 @@ static const char *redact(af_log *log, const char *s, size_t *n)
 	return src;
 }
 
-static void timestamp(char out[32])
+/*
+ * "2026-12-01T18:40:25.123Z". The part up to the seconds is formatted once
+ * per second: strftime and gmtime cost more than the rest of a record.
+ */
+static void timestamp(af_log *log, char out[32])
 {
 	struct timespec ts;
 	struct tm tm;
+	long ms;
 	size_t n;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, 32 - n, ".%03ldZ", ts.tv_nsec / 1000000);
+	if (ts.tv_sec != log->ts_sec || !log->ts_prefix[0]) {
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(log->ts_prefix, sizeof log->ts_prefix, "%Y-%m-%dT%H:%M:%S", &tm);
+		log->ts_sec = ts.tv_sec;
+	}
+	ms = ts.tv_nsec / 1000000;
+	n = strlen(log->ts_prefix);
+	memcpy(out, log->ts_prefix, n);
+	out[n] = '.';
+	out[n + 1] = (char)('0' + ms / 100);
+	out[n + 2] = (char)('0' + ms / 10 % 10);
+	out[n + 3] = (char)('0' + ms % 10);
+	out[n + 4] = 'Z';
+	out[n + 5] = 0;
 }
 
 /* Rename FILE.k to FILE.k+1 down to FILE to FILE.1, and start a new FILE. */
@@ -289,7 +307,7 @@ static size_t build(af_log *log, int level, const char *component, const char *m
 	char ts[32];
 	size_t len = 0;
 
-	timestamp(ts);
+	timestamp(log, ts);
 	if (append(log, &len, "{\"timestamp\":\"", 14) || append(log, &len, ts, strlen(ts)) ||
 	    append(log, &len, "\",\"level\":\"", 11) || append(log, &len, name, strlen(name)) ||
 	    append(log, &len, "\",\"component\":\"", 15) ||

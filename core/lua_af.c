@@ -180,7 +180,56 @@ static int l_cpus(lua_State *L)
 	return 1;
 }
 
+/*
+ * src, line = core.caller(level) : the short source and current line of the
+ * function at `level` of the stack, counted as debug.getinfo counts (1: the
+ * function calling core.caller); nothing when there is none. What
+ * debug.getinfo(level, "Sl") tells, without building its table.
+ */
+static int l_caller(lua_State *L)
+{
+	lua_Debug ar;
+
+	if (!lua_getstack(L, (int)luaL_checkinteger(L, 1), &ar) || !lua_getinfo(L, "Sl", &ar))
+		return 0;
+	lua_pushstring(L, ar.short_src);
+	lua_pushinteger(L, ar.currentline);
+	return 2;
+}
+
+/*
+ * copy = core.copy(t [, over]) : a shallow copy of t with the fields of
+ * `over` laid over it, made at its final size (copies happen at every step).
+ */
+static int l_copy(lua_State *L)
+{
+	int n = 0, has_over = !lua_isnoneornil(L, 2);
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	if (has_over)
+		luaL_checktype(L, 2, LUA_TTABLE);
+	for (int t = 1; t <= 1 + has_over; t++) {
+		lua_pushnil(L);
+		while (lua_next(L, t)) {
+			lua_pop(L, 1);
+			n++;
+		}
+	}
+	lua_createtable(L, 0, n);
+	for (int t = 1; t <= 1 + has_over; t++) {
+		lua_pushnil(L);
+		while (lua_next(L, t)) {
+			lua_pushvalue(L, -2);
+			lua_insert(L, -2);
+			lua_rawset(L, -4);
+		}
+	}
+	return 1;
+}
+
 static const luaL_Reg core_functions[] = {
+	{"caller", l_caller},
+	{"copy", l_copy},
 	{"state_dir", l_state_dir},
 	{"script_path", l_script_path},
 	{"cpus", l_cpus},
@@ -202,6 +251,7 @@ int luaopen_agentflow_core(lua_State *L)
 	af_store_lua_open(L);
 	af_yaml_lua_open(L);
 	af_log_lua_open(L);
+	af_pack_lua_open(L);
 	af_http_lua_open(L);
 	lua_pushliteral(L, AF_VERSION);
 	lua_setfield(L, -2, "version");

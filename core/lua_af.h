@@ -18,6 +18,15 @@ void af_yaml_lua_open(lua_State *L);
 /* Add log_open to the table on top (lua_log.c). */
 void af_log_lua_open(lua_State *L);
 
+/* Add pack and unpack to the table on top (lua_pack.c). */
+void af_pack_lua_open(lua_State *L);
+
+/*
+ * The length n of the table at `idx` when its keys are exactly 1..n (0 for
+ * an empty table), else -1 (lua_pack.c).
+ */
+lua_Integer af_lua_sequence_length(lua_State *L, int idx);
+
 /* Add http_serve to the table on top (lua_http.c). */
 void af_http_lua_open(lua_State *L);
 

@@ -1,7 +1,15 @@
 /*
  * lua_log.c - the structured log for the Lua library (agentflow.core):
  * log = core.log_open(path [, max_bytes [, keep]]) ; nil, err
- * log:write(level, component, message [, context_json]) ; nil, err
+ * log:write(level, component, message [, context]) ; nil, err
+ * json = core.log_json(context)
+ *
+ * A context is a table, encoded here as a JSON object, or its JSON text.
+ * The encoder is the logger's own rather than lua-cjson's: a record is
+ * written for every step, and cjson formats every number through printf
+ * and cannot encode what a context may carry (a function, a value with
+ * __tostring), which the log then shows as text rather than dropping the
+ * record.
  */
 #include "af.h"
 #include "log.h"
@@ -9,10 +17,227 @@
 #include "lua_af.h"
 
 #include <lauxlib.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define LOG_MT "agentflow.log"
+#define JSON_MT "agentflow.jsonbuffer"
+#define JSON_MAX_DEPTH 16
+
+/* The text being encoded; one per Lua state (an upvalue), reused. */
+typedef struct json_buf {
+	char *p;
+	size_t len, cap;
+} json_buf;
+
+static int json_buf_gc(lua_State *L)
+{
+	json_buf *b = lua_touserdata(L, 1);
+
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+	return 0;
+}
+
+static char *json_room(lua_State *L, json_buf *b, size_t need)
+{
+	if (b->len + need > b->cap) {
+		size_t cap = b->cap ? b->cap : 1024;
+		char *p;
+
+		while (cap < b->len + need)
+			cap *= 2;
+		if (!(p = realloc(b->p, cap)))
+			luaL_error(L, "out of memory");
+		b->p = p;
+		b->cap = cap;
+	}
+	return b->p + b->len;
+}
+
+static void json_add(lua_State *L, json_buf *b, const char *s, size_t n)
+{
+	memcpy(json_room(L, b, n), s, n);
+	b->len += n;
+}
+
+static void json_string(lua_State *L, json_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *p = json_room(L, b, n * 6 + 2);
+
+	*p++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			*p++ = (char)c;
+			continue;
+		}
+		*p++ = '\\';
+		switch (c) {
+		case '"': *p++ = '"'; break;
+		case '\\': *p++ = '\\'; break;
+		case '\n': *p++ = 'n'; break;
+		case '\t': *p++ = 't'; break;
+		case '\r': *p++ = 'r'; break;
+		default:
+			memcpy(p, "u00", 3);
+			p[3] = hex[c >> 4];
+			p[4] = hex[c & 15];
+			p += 5;
+		}
+	}
+	*p++ = '"';
+	b->len = (size_t)(p - b->p);
+}
+
+/* The decimal digits of `v` at the end of tmp[32]; returns where they start. */
+static char *format_integer(lua_Integer v, char tmp[32])
+{
+	char *p = tmp + 32;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	return p;
+}
+
+static void json_number(lua_State *L, json_buf *b, int idx)
+{
+	char tmp[32], *p;
+	lua_Number x;
+	int n;
+
+	if (lua_isinteger(L, idx)) { /* most numbers of a record: printf costs more than the rest */
+		p = format_integer(lua_tointeger(L, idx), tmp);
+		json_add(L, b, p, (size_t)(tmp + 32 - p));
+		return;
+	}
+	x = lua_tonumber(L, idx);
+	/* JSON has no NaN or infinity; 14 digits as lua-cjson writes them */
+	n = isfinite(x) ? snprintf(tmp, sizeof tmp, "%.14g", (double)x) : snprintf(tmp, sizeof tmp, "null");
+	json_add(L, b, tmp, (size_t)n);
+}
+
+static void json_value(lua_State *L, json_buf *b, int idx, int depth);
+
+static void json_table(lua_State *L, json_buf *b, int idx, int depth)
+{
+	lua_Integer n = af_lua_sequence_length(L, idx);
+	int first = 1;
+
+	if (depth > JSON_MAX_DEPTH) {
+		json_add(L, b, "null", 4);
+		return;
+	}
+	luaL_checkstack(L, 4, "encoding a log record");
+	if (n > 0) {
+		json_add(L, b, "[", 1);
+		for (lua_Integer i = 1; i <= n; i++) {
+			if (i > 1)
+				json_add(L, b, ",", 1);
+			lua_rawgeti(L, idx, i);
+			json_value(L, b, lua_gettop(L), depth + 1);
+			lua_pop(L, 1);
+		}
+		json_add(L, b, "]", 1);
+		return;
+	}
+	json_add(L, b, "{", 1);
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		int top = lua_gettop(L);
+		size_t klen;
+		const char *k;
+
+		if (!first)
+			json_add(L, b, ",", 1);
+		first = 0;
+		if (lua_type(L, top - 1) == LUA_TSTRING) {
+			k = lua_tolstring(L, top - 1, &klen);
+			json_string(L, b, k, klen);
+		} else { /* converted on a copy: converting the key itself confuses lua_next */
+			lua_pushvalue(L, top - 1);
+			k = luaL_tolstring(L, -1, &klen);
+			json_string(L, b, k, klen);
+			lua_pop(L, 2);
+		}
+		json_add(L, b, ":", 1);
+		json_value(L, b, top, depth + 1);
+		lua_settop(L, top - 1);
+	}
+	json_add(L, b, "}", 1);
+}
+
+/* Append the JSON of the value at (absolute) `idx`; what JSON cannot hold is text. */
+static void json_value(lua_State *L, json_buf *b, int idx, int depth)
+{
+	size_t len;
+	const char *s;
+
+	switch (lua_type(L, idx)) {
+	case LUA_TSTRING:
+		s = lua_tolstring(L, idx, &len);
+		json_string(L, b, s, len);
+		break;
+	case LUA_TNUMBER:
+		json_number(L, b, idx);
+		break;
+	case LUA_TBOOLEAN:
+		if (lua_toboolean(L, idx))
+			json_add(L, b, "true", 4);
+		else
+			json_add(L, b, "false", 5);
+		break;
+	case LUA_TTABLE:
+		json_table(L, b, idx, depth);
+		break;
+	case LUA_TNIL:
+		json_add(L, b, "null", 4);
+		break;
+	default:
+		if (lua_type(L, idx) == LUA_TLIGHTUSERDATA && !lua_touserdata(L, idx)) {
+			json_add(L, b, "null", 4); /* cjson.null */
+			break;
+		}
+		s = luaL_tolstring(L, idx, &len);
+		json_string(L, b, s, len);
+		lua_pop(L, 1);
+	}
+}
+
+/* The JSON object of the table at `idx`, NUL-terminated, in the upvalue's buffer. */
+static const char *json_context(lua_State *L, int idx)
+{
+	json_buf *b = lua_touserdata(L, lua_upvalueindex(1));
+
+	b->len = 0;
+	if (lua_type(L, idx) == LUA_TTABLE && af_lua_sequence_length(L, idx) == 0)
+		json_add(L, b, "{}", 2);
+	else
+		json_value(L, b, idx, 0);
+	json_add(L, b, "", 1);
+	return b->p;
+}
+
+/* json = core.log_json(context) : what log:write writes of a context table */
+static int l_log_json(lua_State *L)
+{
+	const char *json;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	json = json_context(L, 1);
+	lua_pushlstring(L, json, strlen(json));
+	return 1;
+}
 
 extern char **environ;
 
@@ -49,8 +274,9 @@ static int l_log_write(lua_State *L)
 	int lv = af_log_level(level);
 
 	luaL_argcheck(L, lv >= 0, 2, "DEBUG, INFO, WARN, ERROR or FATAL expected");
-	if (af_log_write(log, lv, luaL_checkstring(L, 3), luaL_checkstring(L, 4),
-			 luaL_optstring(L, 5, NULL)) != AF_OK) {
+	const char *ctx = lua_type(L, 5) == LUA_TTABLE ? json_context(L, 5) : luaL_optstring(L, 5, NULL);
+
+	if (af_log_write(log, lv, luaL_checkstring(L, 3), luaL_checkstring(L, 4), ctx) != AF_OK) {
 		luaL_pushfail(L);
 		lua_pushstring(L, af_error_last());
 		return 2;
@@ -184,9 +410,20 @@ void af_log_lua_open(lua_State *L)
 		{"write", l_log_write},
 		{NULL, NULL}
 	};
+	json_buf *b;
 
 	luaL_newmetatable(L, LOG_MT);
-	luaL_newlib(L, methods);
+	luaL_newlibtable(L, methods);
+	b = lua_newuserdatauv(L, sizeof *b, 0);
+	memset(b, 0, sizeof *b);
+	luaL_newmetatable(L, JSON_MT);
+	lua_pushcfunction(L, json_buf_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_setmetatable(L, -2);
+	lua_pushvalue(L, -1);
+	lua_pushcclosure(L, l_log_json, 1);
+	lua_setfield(L, -5, "log_json");
+	luaL_setfuncs(L, methods, 1);
 	lua_setfield(L, -2, "__index");
 	lua_pushcfunction(L, l_log_gc);
 	lua_setfield(L, -2, "__gc");

@@ -5,6 +5,7 @@
 
 #include <lmdb.h>
 #include <lua.h>
+#include <msgpack.h>
 #include <stdio.h>
 #include <uv.h>
 #include <xxhash.h>
@@ -29,6 +30,7 @@ void af_version_print(void)
 	}
 	printf("  libuv %s\n", uv_version_string());
 	printf("  libyaml %s\n", yaml_get_version_string());
+	printf("  msgpack-c %s\n", msgpack_version());
 	printf("  libedit %s\n", AF_LIBEDIT_VERSION);
 	printf("  xxHash %u.%u.%u\n", xxh / 10000, xxh / 100 % 100, xxh % 100);
 }

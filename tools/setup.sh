@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 build_packages=(gcc libc6-dev cmake ninja-build pkg-config
 	liblua5.4-dev lua-cjson-dev liblmdb-dev libgit2-dev libuv1-dev
-	libyaml-dev libedit-dev libxxhash-dev curl sqlite3)
+	libyaml-dev libedit-dev libxxhash-dev libmsgpack-dev curl sqlite3)
 test_packages=(git tmux lua5.4 hyperfine jq libxml2-utils ninja-build python3 prometheus)
 
 packages=("${build_packages[@]}")

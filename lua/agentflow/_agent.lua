@@ -276,14 +276,14 @@ function M.prepare(level, name, opts)
     local _, ferr = agents.get(def.fallback)
     util.fail(level + 1, "agent %q: fallback: %s", name, ferr)
   end
-  local info = debug.getinfo(level + 2, "Sl")
+  local src, line = core.caller(level + 2)
   return {
     name = name,
     def = def,
     base = base,
     overrides = overrides,
-    src = info and info.short_src,
-    line = info and info.currentline or -1,
+    src = src,
+    line = line or -1,
   }
 end
 

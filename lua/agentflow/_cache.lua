@@ -2,7 +2,7 @@
 -- what went into a key, and the reasons a key changed (DESIGN.md, "Two
 -- stores, two jobs").
 --
--- Databases: entries (key -> entry JSON), manifests (key -> {parts,
+-- Databases: entries (key -> entry, MessagePack: see core.pack), manifests (key -> {parts,
 -- inputs}), lineage ("p:" hash(agent, prompt) or "a:" hash(agent), then
 -- the creation time, then the key: earlier entries of the same call),
 -- blobs (hash -> large outputs), counters (hits/AGENT, misses/AGENT,
@@ -16,14 +16,15 @@ local util = require "agentflow._util"
 
 local M = {}
 
---- Bumped when the encoding of a key changes: old entries then miss.
-M.VERSION = 1
+--- Bumped when the encoding of a key or an entry changes: old entries
+-- then miss (and `cache prune` removes them).
+M.VERSION = 2
 
 --- TTLs in seconds by agent name (the seed's), and for every other agent.
 M.DEFAULT_TTLS = { ["business-logic-validator"] = 168 * 3600, ["api-integration-tester"] = 48 * 3600 }
 M.DEFAULT_TTL = 24 * 3600
 
--- Outputs larger than this (as JSON) go to the blob table.
+-- Outputs larger than this (packed) go to the blob table.
 local BLOB_MIN = 16 * 1024
 
 -- Definition keys that set policy rather than what the agent does: they
@@ -266,8 +267,10 @@ function M.prepare(def, task, def_hash)
   return c
 end
 
-local function decode_entry(raw)
-  local e = raw and cjson.decode(raw)
+--- The entry stored as `raw` (decoded), or nil when it is not one of this
+-- version's.
+function M.decode_entry(raw)
+  local e = raw and core.unpack(raw)
   if type(e) ~= "table" or e.v ~= M.VERSION then
     return nil
   end
@@ -277,21 +280,20 @@ end
 --- The entry under `key` (decoded) and whether it is still fresh, or nil.
 function M.entry(key)
   local s = store.get()
-  local e = s and decode_entry(s:get("entries", key))
+  local e = s and M.decode_entry(s:get("entries", key))
   if not e then
     return nil
   end
   return e, not e.expires_at or e.expires_at > core.now()
 end
 
--- The output of an entry: inline, or from the blob table.
-local function output_of(e)
+--- The output of entry `e`: inline, or from the blob table.
+function M.output_of(e)
   if e.output_blob then
     local raw = store.get():get("blobs", e.output_blob)
-    local v = raw and cjson.decode(raw)
-    return v ~= cjson.null and v or nil
+    return raw and core.unpack(raw)
   end
-  return e.output ~= cjson.null and e.output or nil
+  return e.output
 end
 
 -- Use counts, kept in memory and written once at the end of the run:
@@ -333,10 +335,7 @@ function M.hit(c)
     return nil, e and "ttl" or "miss"
   end
   local r = e.result
-  r.output = output_of(e)
-  if type(r.tokens) == "table" then
-    util.integers(r.tokens, { "input", "output" })
-  end
+  r.output = M.output_of(e)
   r.cached = true
   r.attempts = 0
   r.cost_usd = 0
@@ -354,16 +353,16 @@ end
 --- Store result record `r` of call `c`. Returns true, or false and why it
 -- cannot be stored (an output JSON cannot hold).
 function M.put(c, r)
-  local out, err = cjson.encode(r.output == nil and cjson.null or r.output)
+  local out, err = core.pack(r.output)
   if not out then
-    return false, "its output cannot be stored as JSON: " .. err
+    return false, "its output cannot be stored: " .. err
   end
   local now = core.now()
   local commit, branch = core.git_head(files.root())
   local entry = {
     v = M.VERSION, key = c.key, agent = c.agent, created = now,
     expires_at = c.ttl ~= math.huge and now + c.ttl or nil,
-    commit = commit, branch = branch,
+    commit = commit, branch = branch, size = #out,
     result = { status = r.status, summary = r.summary, metrics = r.metrics, cost_usd = r.cost_usd,
       tokens = r.tokens, attempts = r.attempts, duration = r.duration, fallback = r.fallback },
   }
@@ -374,10 +373,9 @@ function M.put(c, r)
   else
     entry.output = r.output
   end
-  entry.size = #out
-  local raw, eerr = cjson.encode(entry)
+  local raw, eerr = core.pack(entry)
   if not raw then
-    return false, "its result cannot be stored as JSON: " .. eerr
+    return false, "its result cannot be stored: " .. eerr
   end
   local stamp = created_ns(now)
   ops[#ops + 1] = { "entries", c.key, raw }

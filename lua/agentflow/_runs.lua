@@ -62,9 +62,9 @@ M.RETENTION = 30 * 86400
 local function blob_refs(s, used)
   local _, entries = s:scan("entries")
   for _, raw in ipairs(entries) do
-    local h = raw:match('"output_blob":"(%x+)"')
-    if h then
-      used[h] = true
+    local e = require("agentflow._cache").decode_entry(raw)
+    if e and e.output_blob then
+      used[e.output_blob] = true
     end
   end
   local _, records = s:scan("journal")

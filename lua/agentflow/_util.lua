@@ -136,13 +136,7 @@ function M.sorted_keys(t)
   return keys
 end
 
---- A shallow copy of a table.
-function M.copy(t)
-  local c = {}
-  for k, v in pairs(t) do
-    c[k] = v
-  end
-  return c
-end
+--- A shallow copy of a table (in C: made at its final size).
+M.copy = require("agentflow.core").copy
 
 return M

@@ -134,10 +134,7 @@ function M.merge(def, overrides)
   if next(overrides) == nil then
     return def
   end
-  local d = util.copy(def)
-  for k, v in pairs(overrides) do
-    d[k] = v
-  end
+  local d = core.copy(def, overrides)
   d.name, d.executor = def.name, def.executor
   return d
 end

@@ -4,7 +4,6 @@
 -- secrets redacted). Records below the threshold (AGENTFLOW_LOG_LEVEL or
 -- `run --log-level`, default INFO) are dropped. A workflow's own WARN and
 -- above also go to stderr as readable lines (INFO too with `run -v`).
-local cjson = require "cjson.safe"
 local core = require "agentflow.core"
 local util = require "agentflow._util"
 
@@ -57,8 +56,8 @@ function M.enabled(level)
 end
 
 --- Write a record of `level` ("INFO", ...) from `component`; `context` is a
--- table (encoded as JSON; values it cannot hold are written as strings).
--- Returns at once when the level is below the threshold.
+-- table (encoded as JSON by the C logger; values JSON cannot hold are
+-- written as text). Returns at once when the level is below the threshold.
 function M.write(level, component, message, context)
   if RANK[level] < thresholds() then
     return
@@ -71,19 +70,11 @@ function M.write(level, component, message, context)
   if ctx.run_id == nil and core.options.workflow then
     ctx.run_id = require("agentflow._run").id()
   end
-  local json = cjson.encode(ctx)
-  if not json then
-    local plain = {}
-    for k, v in pairs(ctx) do
-      plain[tostring(k)] = type(v) == "table" and (cjson.encode(v) or tostring(v)) or
-        (type(v) == "number" or type(v) == "boolean") and v or tostring(v)
-    end
-    json = cjson.encode(plain) or "{}"
-  end
   if #patterns > 0 then
-    message, json = hide(message), hide(json)
+    l:write(level, component, hide(message), hide(core.log_json(ctx)))
+  else
+    l:write(level, component, message, ctx)
   end
-  l:write(level, component, message, json)
 end
 
 --- Hide what the Lua patterns in `list` match, in every record from now on

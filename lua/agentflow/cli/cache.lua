@@ -1,5 +1,6 @@
 --- agentflow cache stats|ls|show|invalidate|prune|reset (see `agentflow cache --help`).
 local args = require "agentflow.cli._args"
+local cache = require "agentflow._cache"
 local cjson = require "cjson.safe"
 local core = require "agentflow.core"
 local files = require "agentflow._files"
@@ -12,22 +13,25 @@ local function print_json(v)
   io.stdout:write(cjson.encode(v), "\n")
 end
 
--- Every entry, decoded, with its stored size and use counters.
+-- Every entry, decoded, with its stored size and use counters; and the
+-- set of keys whose entries another version of agentflow wrote.
 local function entries(s)
   local keys, values = s:scan("entries")
-  local list = {}
+  local list, outdated = {}, {}
   for i, key in ipairs(keys) do
-    local e = cjson.decode(values[i])
-    if type(e) == "table" then
+    local e = cache.decode_entry(values[i])
+    if e then
       e.key = key
       e.bytes = #values[i] + (e.output_blob and e.size or 0)
       local n, last = (s:get("counters", "access/" .. key) or ""):match("^(%d+) ?(.*)$")
       e.hits = tonumber(n) or 0
       e.last_access = tonumber(last)
       list[#list + 1] = e
+    else
+      outdated[key] = true
     end
   end
-  return list
+  return list, outdated
 end
 
 local function counter_map(s, prefix)
@@ -135,12 +139,13 @@ local function show(s, opts, key_prefix)
   if not key then
     return args.error(66, "%s", err)
   end
-  local e = cjson.decode(s:get("entries", key))
-  local m = cjson.decode(s:get("manifests", key) or "{}") or {}
-  local output = e.output
-  if e.output_blob then
-    output = cjson.decode(s:get("blobs", e.output_blob) or "null")
+  local e = cache.decode_entry(s:get("entries", key))
+  if not e then
+    return args.error(65, "cache entry %s was written by another version of agentflow; " ..
+      "'agentflow cache prune' removes such entries", key)
   end
+  local m = cjson.decode(s:get("manifests", key) or "{}") or {}
+  local output = cache.output_of(e)
   local parts, inputs = m.parts or {}, m.inputs or {}
   local n, last = (s:get("counters", "access/" .. key) or ""):match("^(%d+) ?(.*)$")
   local access
@@ -221,8 +226,9 @@ local function invalidate(s, opts)
   if chosen ~= 1 then
     return args.usage_error("cache", "cache invalidate needs one of --agent A, --file PATH, --all")
   end
-  local keys, path = {}, opts.file and relative(opts.file)
-  for _, e in ipairs(entries(s)) do
+  local list, outdated = entries(s)
+  local keys, path = opts.all and outdated or {}, opts.file and relative(opts.file)
+  for _, e in ipairs(list) do
     if opts.all or e.agent == opts.agent or (path and depends_on(s, e.key, path)) then
       keys[e.key] = true
     end
@@ -241,9 +247,13 @@ local function prune(s, opts)
   if opts["max-size"] and not max then
     return args.usage_error("cache", "--max-size wants bytes or a size like 64M, not '%s'", opts["max-size"])
   end
-  local now, keys, expired, evicted = core.now(), {}, 0, 0
+  local list, outdated = entries(s)
+  local now, keys, expired, evicted = core.now(), outdated, 0, 0
   local live, total = {}, 0
-  for _, e in ipairs(entries(s)) do
+  for _ in pairs(outdated) do
+    expired = expired + 1
+  end
+  for _, e in ipairs(list) do
     if e.expires_at and e.expires_at <= now then
       keys[e.key], expired = true, expired + 1
     else

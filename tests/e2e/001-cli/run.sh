@@ -10,7 +10,7 @@ expect_eq "-e chunks run in order" "ab" "$OUT"
 
 run "$AGENTFLOW" --version
 expect_rc "--version exits 0" 0
-for lib in "agentflow " "Lua 5.4" "lua-cjson " "LMDB " "libgit2 " "libuv " "libyaml " "libedit " "xxHash "; do
+for lib in "agentflow " "Lua 5.4" "lua-cjson " "LMDB " "libgit2 " "libuv " "libyaml " "libedit " "xxHash " "msgpack-c "; do
 	expect_has "--version names $lib" "$OUT" "$lib"
 done
 
