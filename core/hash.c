@@ -7,7 +7,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-static void to_hex(XXH128_hash_t h, char hex[AF_HASH_HEX])
+void af_hash_digest(XXH128_hash_t h, char hex[AF_HASH_HEX])
 {
 	static const char digits[] = "0123456789abcdef";
 
@@ -20,7 +20,7 @@ static void to_hex(XXH128_hash_t h, char hex[AF_HASH_HEX])
 
 void af_hash(const void *data, size_t len, char hex[AF_HASH_HEX])
 {
-	to_hex(XXH3_128bits(data, len), hex);
+	af_hash_digest(XXH3_128bits(data, len), hex);
 }
 
 int af_hash_file(const char *path, char hex[AF_HASH_HEX])
@@ -46,7 +46,7 @@ int af_hash_file(const char *path, char hex[AF_HASH_HEX])
 		close(fd);
 		return rc;
 	}
-	to_hex(XXH3_128bits_digest(st), hex);
+	af_hash_digest(XXH3_128bits_digest(st), hex);
 	XXH3_freeState(st);
 	close(fd);
 	return AF_OK;

@@ -9,8 +9,12 @@
 #define AF_HASH_H
 
 #include <stddef.h>
+#include <xxhash.h>
 
 #define AF_HASH_HEX 33 /* 32 digits and a NUL */
+
+/* hex = the digits of h (for callers that hash in steps with XXH3_128bits_update) */
+void af_hash_digest(XXH128_hash_t h, char hex[AF_HASH_HEX]);
 
 /* hex = XXH3-128(data) */
 void af_hash(const void *data, size_t len, char hex[AF_HASH_HEX]);

@@ -3,7 +3,11 @@
  * the cache keeps of a result:
  *
  *   bytes = core.pack(value) ; nil, err
- *   value = core.unpack(bytes) ; nil, err
+ *   v1, v2, ... = core.unpack(bytes [, n]) ; nil, err
+ *
+ * Values packed one after another can be read back a few at a time: a
+ * cache hit reads the first values of its entry, not the metadata after
+ * them.
  *
  * Why not JSON: a cache hit decodes its entry, and decoding JSON (numbers
  * through strtod, strings scanned for escapes) was most of a hit's time;
@@ -217,48 +221,78 @@ static int unpacked_gc(lua_State *L)
 	return 0;
 }
 
+/* The registry key of the decoding state: a msgpack_unpacked in a userdata. */
+static const char unpacked_key = 'u';
+
 /*
- * value = core.unpack(bytes) ; nil, err when they are not one packed value
- *
- * The decoded objects live in a userdata (the upvalue) until the Lua value
- * is built: if building raises (out of memory), the next call or the
- * collector frees them.
+ * The decoded objects live in that userdata until the Lua values are built:
+ * if building raises (out of memory), the next call or the collector frees
+ * them.
+ */
+int af_lua_unpack(lua_State *L, const char *s, size_t len, int n)
+{
+	msgpack_unpacked *u;
+	size_t off = 0;
+	int pushed = 0;
+
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &unpacked_key);
+	u = lua_touserdata(L, -1);
+	lua_pop(L, 1);
+	while (off < len && (n < 0 || pushed < n)) {
+		msgpack_unpack_return rc = msgpack_unpack_next(u, s, len, &off);
+
+		if (rc != MSGPACK_UNPACK_SUCCESS && rc != MSGPACK_UNPACK_EXTRA_BYTES) {
+			unpacked_reset(u);
+			lua_pop(L, pushed);
+			return rc == MSGPACK_UNPACK_CONTINUE ? -2 : -1;
+		}
+		luaL_checkstack(L, 2, "unpacking");
+		push_object(L, &u->data, 0);
+		pushed++;
+	}
+	unpacked_reset(u);
+	return pushed;
+}
+
+/*
+ * v1, v2, ... = core.unpack(bytes [, n]) : the first n values packed one
+ * after another in bytes (all of them without n); nil, err when the bytes
+ * are not packed values.
  */
 static int l_unpack(lua_State *L)
 {
-	size_t len, off = 0;
+	size_t len;
 	const char *s = luaL_checklstring(L, 1, &len);
-	msgpack_unpacked *u = lua_touserdata(L, lua_upvalueindex(1));
-	msgpack_unpack_return rc = msgpack_unpack_next(u, s, len, &off);
+	int n = (int)luaL_optinteger(L, 2, -1);
+	int pushed = af_lua_unpack(L, s, len, n);
 
-	if (rc != MSGPACK_UNPACK_SUCCESS || off != len) {
-		unpacked_reset(u);
+	if (pushed < 0) {
 		luaL_pushfail(L);
-		lua_pushstring(L, rc == MSGPACK_UNPACK_CONTINUE ? "truncated packed value"
-								: "not a packed value");
+		lua_pushstring(L, pushed == -2 ? "truncated packed value" : "not a packed value");
 		return 2;
 	}
-	push_object(L, &u->data, 0);
-	unpacked_reset(u);
-	return 1;
+	return pushed;
 }
 
 void af_pack_lua_open(lua_State *L)
 {
+	static const luaL_Reg functions[] = {
+		{"pack", l_pack},
+		{"unpack", l_unpack},
+		{NULL, NULL}
+	};
 	msgpack_unpacked *u;
 
 	luaL_newmetatable(L, BUFFER_MT);
 	lua_pushcfunction(L, buffer_gc);
 	lua_setfield(L, -2, "__gc");
 	lua_pop(L, 1);
-	lua_pushcfunction(L, l_pack);
-	lua_setfield(L, -2, "pack");
 	u = lua_newuserdatauv(L, sizeof *u, 0);
 	msgpack_unpacked_init(u);
 	lua_createtable(L, 0, 1);
 	lua_pushcfunction(L, unpacked_gc);
 	lua_setfield(L, -2, "__gc");
 	lua_setmetatable(L, -2);
-	lua_pushcclosure(L, l_unpack, 1);
-	lua_setfield(L, -2, "unpack");
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &unpacked_key);
+	luaL_setfuncs(L, functions, 0);
 }

@@ -3,6 +3,7 @@
  * library (agentflow.core). Expected failures return nil and a message; a
  * store that cannot be read or written raises {exit_code = 74, message}.
  */
+#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
 #include "af.h"
 #include "fs.h"
 #include "git.h"
@@ -105,6 +106,41 @@ static int l_store_get(lua_State *L)
 		return 1;
 	}
 	return rc == AF_OK ? 1 : raise_io(L);
+}
+
+typedef struct unpack_ctx {
+	lua_State *L;
+	int n, pushed;
+} unpack_ctx;
+
+static void unpack_value(const void *val, size_t vlen, void *ctx)
+{
+	unpack_ctx *u = ctx;
+
+	u->pushed = af_lua_unpack(u->L, val, vlen, u->n);
+}
+
+/*
+ * v1, v2, ... = store:unpack(db, key [, n]) : the first n packed values of
+ * the record (see core.unpack), decoded straight from the map; nothing
+ * when the key is absent or the record holds no packed values.
+ */
+static int l_store_unpack(lua_State *L)
+{
+	af_store *s = check_store(L);
+	int db = luaL_checkoption(L, 2, NULL, db_names);
+	size_t klen;
+	const char *key = luaL_checklstring(L, 3, &klen);
+	unpack_ctx u = {L, (int)luaL_optinteger(L, 4, -1), 0};
+	int rc;
+
+	lua_settop(L, 4);
+	rc = af_store_get(s, db, key, klen, unpack_value, &u);
+	if (rc == AF_ENOTFOUND)
+		return 0;
+	if (rc != AF_OK)
+		return raise_io(L);
+	return u.pushed > 0 ? u.pushed : 0;
 }
 
 /* store:write{{db, key, value | false [, add]}, ...} : one transaction (see af_store_op) */
@@ -272,6 +308,33 @@ static int l_hash(lua_State *L)
 	return 1;
 }
 
+/*
+ * hex = core.hash_parts(s1, s2, ...) : core.hash(string.pack("s4s4...", s1,
+ * s2, ...)), each part length-prefixed, without building that string.
+ */
+static int l_hash_parts(lua_State *L)
+{
+	int n = lua_gettop(L);
+	XXH3_state_t st;
+	char hex[AF_HASH_HEX];
+
+	XXH3_128bits_reset(&st);
+	for (int i = 1; i <= n; i++) {
+		size_t len;
+		const char *part = luaL_checklstring(L, i, &len);
+		unsigned char prefix[4];
+
+		luaL_argcheck(L, len <= 0xffffffffu, i, "part too long");
+		for (int b = 0; b < 4; b++)
+			prefix[b] = (unsigned char)(len >> (8 * b));
+		XXH3_128bits_update(&st, prefix, sizeof prefix);
+		XXH3_128bits_update(&st, part, len);
+	}
+	af_hash_digest(XXH3_128bits_digest(&st), hex);
+	lua_pushstring(L, hex);
+	return 1;
+}
+
 /* hex = core.hash_file(path) ; nil, err */
 static int l_hash_file(lua_State *L)
 {
@@ -375,6 +438,7 @@ static int l_git_match(lua_State *L)
 
 static const luaL_Reg store_methods[] = {
 	{"get", l_store_get},
+	{"unpack", l_store_unpack},
 	{"write", l_store_write},
 	{"scan", l_store_scan},
 	{"count", l_store_count},
@@ -387,6 +451,7 @@ static const luaL_Reg store_methods[] = {
 static const luaL_Reg functions[] = {
 	{"store_open", l_store_open},
 	{"hash", l_hash},
+	{"hash_parts", l_hash_parts},
 	{"hash_file", l_hash_file},
 	{"stat", l_stat},
 	{"glob", l_glob},

@@ -170,16 +170,16 @@ local function summary_of(r)
 end
 
 -- Fill the fields of DESIGN.md's result record.
-local function record(call, r, started)
-  r.agent = call.name
+local function record(name, run_id, step, r, started)
+  r.agent = name
   r.summary = summary_of(r)
   r.metrics = r.metrics or {}
   r.cached = r.cached or false
   r.duration = core.monotonic() - started
   r.cost_usd = r.cost_usd or 0
   r.tokens = r.tokens or { input = 0, output = 0 }
-  r.run_id = call.task.run_id
-  r.step = call.task.step
+  r.run_id = run_id
+  r.step = step
   return r
 end
 
@@ -206,7 +206,7 @@ local function run_chain(call)
     call.task.agent = def.name
     r = attempts(call, def)
     total = total + r.attempts
-    require("agentflow.log").write("WARN", "step", "fallback", { agent = call.name, fallback = def.name,
+    log.write("WARN", "step", "fallback", { agent = call.name, fallback = def.name,
       error = failed.error })
     if r.status == "success" then
       r.status = "degraded"
@@ -414,17 +414,21 @@ local function result_of(call, c)
   return run_and_store(call, cacheable)
 end
 
---- Run a prepared call and return its result record (see DESIGN.md). The
--- call can be run again: each run is a new step.
-function M.run(call)
-  call = util.copy(call)
+-- A new step of agent `name`: its number and when it started.
+local function begin_step(name, executor, prompt)
   local started = core.monotonic()
-  local step = run.begin_step(call.name)
-  call.task = new_task(call, step)
+  local step = run.begin_step(name)
   if log.enabled("DEBUG") then
-    log.write("DEBUG", "step", "step started", { step = step, agent = call.name,
-      executor = call.def.executor, prompt = call.task.prompt:sub(1, 300) })
+    log.write("DEBUG", "step", "step started", { step = step, agent = name, executor = executor,
+      prompt = prompt:sub(1, 300) })
   end
+  return step, started
+end
+
+-- Run prepared call `call` (which this modifies) as a new step.
+local function run_step(call)
+  local step, started = begin_step(call.name, call.def.executor, call.def.prompt or "")
+  call.task = new_task(call, step)
   local c = identity(call)
   if plan.active() then
     local r = plan.step(call.name, step, call.def.cache ~= false and c or nil, call.unknown)
@@ -436,7 +440,7 @@ function M.run(call)
     run.end_step(call.name, nil)
     error(r, 0)
   end
-  record(call, r, started)
+  record(call.name, call.task.run_id, call.task.step, r, started)
   r.key = c and c.key
   local failure = settle(call, r)
   run.end_step(call.name, r)
@@ -449,11 +453,65 @@ function M.run(call)
   return r
 end
 
+--- Run a prepared call and return its result record (see DESIGN.md). The
+-- call can be run again: each run is a new step.
+function M.run(call)
+  return run_step(util.copy(call))
+end
+
+-- Call options a cache hit can be answered with at once: the task's
+-- inputs, which change the key but not the definition.
+local INPUTS = { prompt = "string", params = "table", files = "table" }
+
+-- The cache key of af.agent(name, opts) when the call can be answered
+-- without preparing it: a cacheable agent, only task inputs among the
+-- options, nothing replayed or planned. nil otherwise, or when computing
+-- it fails (the full path then reports why).
+local function quick_key(name, opts)
+  local def = type(name) == "string" and agents.get(name)
+  if not def or def.cache == false or core.options.no_cache or plan.active() or replay.active()
+      or not store.get() or (def.fallback and not agents.get(def.fallback)) then
+    return nil
+  end
+  if opts ~= nil then
+    if type(opts) ~= "table" then
+      return nil
+    end
+    for k, v in next, opts do
+      if INPUTS[k] ~= type(v) then
+        return nil
+      end
+    end
+  end
+  local o = opts or NO_OPTIONS
+  local ok, key = pcall(cache.key, def, cache.definition_hash(def, o), o.prompt or def.prompt or "",
+    o.params or def.params or NO_OPTIONS, o.files or def.files or NO_OPTIONS)
+  if ok and not inflight[key] then
+    return key, def
+  end
+end
+
+-- af.agent answered by the cache without preparing the call: the same
+-- step, result record, log record and journal record as the full path
+-- gives a hit (run_step). nil on a miss.
+local function quick_hit(name, opts)
+  local key, def = quick_key(name, opts)
+  local r = key and cache.lookup(key)
+  if not r then
+    return nil
+  end
+  cache.count_hit(name, key)
+  local step, started = begin_step(name, def.executor, opts and opts.prompt or def.prompt or "")
+  local run_id = run.id()
+  record(name, run_id, step, r, started)
+  run.end_step(name, r)
+  journal.hit(run_id, step, name, key)
+  return r
+end
+
 --- af.agent(name, opts)
 function M.agent(name, opts)
-  local call = M.prepare(1, name, opts)
-  local r = M.run(call)
-  return r
+  return quick_hit(name, opts) or run_step(M.prepare(1, name, opts))
 end
 
 --- af.configure{jobs = N, configs = {paths}, executors = {NAME = {max_concurrency = N, stagger = "1s"}}}

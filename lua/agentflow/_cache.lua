@@ -2,7 +2,7 @@
 -- what went into a key, and the reasons a key changed (DESIGN.md, "Two
 -- stores, two jobs").
 --
--- Databases: entries (key -> entry, MessagePack: see core.pack), manifests (key -> {parts,
+-- Databases: entries (key -> entry: see M.put), manifests (key -> {parts,
 -- inputs}), lineage ("p:" hash(agent, prompt) or "a:" hash(agent), then
 -- the creation time, then the key: earlier entries of the same call),
 -- blobs (hash -> large outputs), counters (hits/AGENT, misses/AGENT,
@@ -178,25 +178,38 @@ local function encode_paths(part)
 end
 
 -- The parts of a key that come from the definition, hashed once per
--- definition hash and salt.
+-- definition hash (which covers executor and model), agent and salt.
 local statics = {}
 
-local function static_hash(c)
-  local memo = c.definition .. "\0" .. c.salt
-  local h = statics[memo]
+local function static_hash(agent, definition, executor, model, salt)
+  local by_agent = statics[definition]
+  if not by_agent then
+    by_agent = {}
+    statics[definition] = by_agent
+  end
+  local by_salt = by_agent[agent]
+  if not by_salt then
+    by_salt = {}
+    by_agent[agent] = by_salt
+  end
+  local h = by_salt[salt]
   if not h then
-    h = core.hash(string.pack("s4s4s4s4s4s4", "agentflow-cache-" .. M.VERSION, c.agent,
-      c.definition, c.executor, c.model, c.salt))
-    statics[memo] = h
+    h = core.hash_parts("agentflow-cache-" .. M.VERSION, agent, definition, executor, model, salt)
+    by_salt[salt] = h
   end
   return h
 end
 
 -- The key: a hash over the parts, each length-prefixed, in a fixed order.
-local function key_of(c)
-  return core.hash(string.pack("s4s4s4s4s4s4s4s4", static_hash(c), c.prompt_hash, c.params_hash,
-    encode_paths(c.files), encode_paths(c.configs), encode_paths(c.env), c.commit or "",
-    c.branch or ""))
+local function key_of(agent, definition, executor, model, salt, prompt_h, params_h, file_hashes,
+                      configs, env, commit, branch)
+  return core.hash_parts(static_hash(agent, definition, executor, model, salt), prompt_h,
+    params_h, encode_paths(file_hashes), encode_paths(configs), encode_paths(env), commit or "",
+    branch or "")
+end
+
+local function params_hash(params)
+  return next(params) == nil and EMPTY_PARAMS or canon.hash(params)
 end
 
 local function config_part(def)
@@ -253,7 +266,7 @@ function M.prepare(def, task, def_hash)
     prompt = task.prompt,
     prompt_hash = core.hash(task.prompt),
     params = task.params,
-    params_hash = next(task.params) == nil and EMPTY_PARAMS or canon.hash(task.params),
+    params_hash = params_hash(task.params),
     files = file_hashes,
     configs = p.configs and config_part(def) or EMPTY,
     env = def.env and env_part(def.env) or EMPTY,
@@ -263,17 +276,46 @@ function M.prepare(def, task, def_hash)
     lineage_a = la,
     ttl = M.ttl(def),
   }, Identity)
-  c.key = key_of(c)
+  c.key = key_of(c.agent, c.definition, c.executor, c.model, c.salt, c.prompt_hash, c.params_hash,
+    c.files, c.configs, c.env, c.commit, c.branch)
   return c
 end
 
---- The entry stored as `raw` (decoded), or nil when it is not one of this
--- version's.
+--- The key M.prepare gives a call of `def` (definition hash `def_hash`)
+-- with these task inputs, without the rest of the identity: all that a
+-- cache hit needs.
+function M.key(def, def_hash, prompt, params, file_patterns)
+  local p = policy_of(def)
+  local commit, branch = git_part(p)
+  return key_of(def.name, def_hash, executor_version(def.executor), def.model or "", def.salt or "",
+    core.hash(prompt), params_hash(params), (file_part(file_patterns, p.files)),
+    p.configs and config_part(def) or EMPTY, def.env and env_part(def.env) or EMPTY, commit, branch)
+end
+
+-- The output of result `r` as stored: inline, or from the blob table.
+local function load_output(r)
+  if r.output_blob then
+    local raw = store.get():get("blobs", r.output_blob)
+    r.output = raw and core.unpack(raw)
+    r.output_blob = nil
+  end
+  return r.output
+end
+
+--- The entry stored as `raw`, decoded ({key, agent, created, expires_at,
+-- commit, branch, size, result, output}), or nil when it is not one of
+-- this version's.
 function M.decode_entry(raw)
-  local e = raw and core.unpack(raw)
-  if type(e) ~= "table" or e.v ~= M.VERSION then
+  if not raw then
     return nil
   end
+  local v, expires_at, result, e = core.unpack(raw, 4)
+  if v ~= M.VERSION or type(result) ~= "table" or type(e) ~= "table" then
+    return nil
+  end
+  e.v, e.expires_at, e.result = v, expires_at, result
+  e.output_blob, e.output = result.output_blob, result.output
+  result.output_blob, result.output = nil, nil
   return e
 end
 
@@ -287,13 +329,29 @@ function M.entry(key)
   return e, not e.expires_at or e.expires_at > core.now()
 end
 
---- The output of entry `e`: inline, or from the blob table.
+--- The output of entry `e` (from M.decode_entry).
 function M.output_of(e)
-  if e.output_blob then
-    local raw = store.get():get("blobs", e.output_blob)
-    return raw and core.unpack(raw)
+  return load_output({ output = e.output, output_blob = e.output_blob })
+end
+
+--- The fresh entry under `key` as a result record (cached = true), or nil
+-- and why not: "ttl" (expired) or "miss". Reads the entry's first values
+-- only (not its metadata): this is a cache hit's whole lookup.
+function M.lookup(key)
+  local s = store.get()
+  if not s then
+    return nil, "miss"
   end
-  return e.output
+  local v, expires_at, r = s:unpack("entries", key, 3)
+  if v ~= M.VERSION or type(r) ~= "table" then
+    return nil, "miss"
+  end
+  if expires_at and expires_at <= core.now() then
+    return nil, "ttl"
+  end
+  load_output(r)
+  r.cached, r.attempts, r.cost_usd, r.key = true, 0, 0, key
+  return r
 end
 
 -- Use counts, kept in memory and written once at the end of the run:
@@ -325,25 +383,29 @@ local function count(kind, name)
 end
 
 --- A fresh entry for `c` as a result record (cached = true), counting the
--- hit; or nil and "ttl" (expired) or "miss".
+-- hit; or nil and "ttl" (expired) or "miss", logged.
 function M.hit(c)
-  local e, fresh = M.entry(c.key)
-  if not e or not fresh then
-    count("misses", c.agent)
-    require("agentflow.log").write("INFO", "cache", "cache miss", { agent = c.agent, key = c.key,
-      reason = e and "ttl" or "no entry" })
-    return nil, e and "ttl" or "miss"
+  local r, why = M.lookup(c.key)
+  if not r then
+    M.count_miss(c.agent, c.key, why)
+    return nil, why
   end
-  local r = e.result
-  r.output = M.output_of(e)
-  r.cached = true
-  r.attempts = 0
-  r.cost_usd = 0
-  r.key = c.key
-  count("hits", c.agent)
-  count("access", c.key)
+  M.count_hit(c.agent, c.key)
   -- a hit is logged by its "step ended" record (cached = true, key)
   return r
+end
+
+--- Count a hit of `agent` on entry `key`.
+function M.count_hit(agent, key)
+  count("hits", agent)
+  count("access", key)
+end
+
+--- Count and log a miss of `agent` ("ttl" or "miss").
+function M.count_miss(agent, key, why)
+  count("misses", agent)
+  require("agentflow.log").write("INFO", "cache", "cache miss", { agent = agent, key = key,
+    reason = why == "ttl" and "ttl" or "no entry" })
 end
 
 local function created_ns(t)
@@ -351,7 +413,13 @@ local function created_ns(t)
 end
 
 --- Store result record `r` of call `c`. Returns true, or false and why it
--- cannot be stored (an output JSON cannot hold).
+-- cannot be stored (an output holding a function, say).
+--
+-- An entry is four values packed one after another (core.pack): the
+-- version, expires_at (nil: never), the result record with its output
+-- (or output_blob, the hash of the packed output in the blob table) and
+-- the metadata {key, agent, created, commit, branch, size}; a hit reads
+-- the first three.
 function M.put(c, r)
   local out, err = core.pack(r.output)
   if not out then
@@ -359,24 +427,23 @@ function M.put(c, r)
   end
   local now = core.now()
   local commit, branch = core.git_head(files.root())
-  local entry = {
-    v = M.VERSION, key = c.key, agent = c.agent, created = now,
-    expires_at = c.ttl ~= math.huge and now + c.ttl or nil,
-    commit = commit, branch = branch, size = #out,
-    result = { status = r.status, summary = r.summary, metrics = r.metrics, cost_usd = r.cost_usd,
-      tokens = r.tokens, attempts = r.attempts, duration = r.duration, fallback = r.fallback },
-  }
+  local result = { status = r.status, summary = r.summary, metrics = r.metrics, cost_usd = r.cost_usd,
+    tokens = r.tokens, attempts = r.attempts, duration = r.duration, fallback = r.fallback }
   local ops = {}
   if #out >= BLOB_MIN then
-    entry.output_blob = core.hash(out)
-    ops[#ops + 1] = { "blobs", entry.output_blob, out }
+    result.output_blob = core.hash(out)
+    ops[#ops + 1] = { "blobs", result.output_blob, out }
   else
-    entry.output = r.output
+    result.output = r.output
   end
-  local raw, eerr = core.pack(entry)
-  if not raw then
-    return false, "its result cannot be stored: " .. eerr
+  local packed, perr = core.pack(result)
+  if not packed then
+    return false, "its result cannot be stored: " .. perr
   end
+  local meta = { key = c.key, agent = c.agent, created = now, commit = commit, branch = branch,
+    size = #out }
+  local raw = core.pack(M.VERSION) .. core.pack(c.ttl ~= math.huge and now + c.ttl or nil) ..
+    packed .. assert(core.pack(meta))
   local stamp = created_ns(now)
   ops[#ops + 1] = { "entries", c.key, raw }
   ops[#ops + 1] = { "manifests", c.key, cjson.encode({ parts = c.parts, inputs = c.inputs }) }

@@ -1,6 +1,7 @@
 --- The current run: its id, step numbers, what is running, warnings, and
 -- the summary printed when the workflow ends.
 local core = require "agentflow.core"
+local log = require "agentflow.log"
 local progress = require "agentflow._progress"
 local util = require "agentflow._util"
 
@@ -75,7 +76,7 @@ function M.end_step(name, r)
   state.done = state.done + 1
   state.by_status[r.status] = (state.by_status[r.status] or 0) + 1
   local bad = r.status == "failed" or r.status == "skipped" or r.status == "canceled"
-  require("agentflow.log").write(bad and "WARN" or "INFO", "step", "step ended", {
+  log.write(bad and "WARN" or "INFO", "step", "step ended", {
     step = r.step, agent = name, status = r.status, duration = r.duration, cached = r.cached,
     attempts = r.attempts, cost_usd = r.cost_usd, key = r.key, tokens_in = r.tokens and r.tokens.input,
     tokens_out = r.tokens and r.tokens.output, reason = r.reason, error = r.error,
@@ -96,7 +97,7 @@ end
 --- Attempt `attempt` of agent `name` failed with `r`; the next starts in
 -- `delay` seconds.
 function M.retrying(name, attempt, delay, r)
-  require("agentflow.log").write("WARN", "step", "retry", { agent = name, attempt = attempt,
+  log.write("WARN", "step", "retry", { agent = name, attempt = attempt,
     delay = delay, reason = r.reason, error = r.error })
   progress.event(snapshot(), string.format("%s: attempt %d failed (%s); retrying in %s", name,
     attempt, tostring(r.error or r.reason or "failed"):match("[^\n]*"), util.format_seconds(delay)))
@@ -122,7 +123,7 @@ function M.checkpoint(label, pattern)
     return
   end
   require("agentflow._journal").checkpoint(M.id(), label, state.steps)
-  require("agentflow.log").write("INFO", "journal", "checkpoint", { label = label, step = state.steps })
+  log.write("INFO", "journal", "checkpoint", { label = label, step = state.steps })
 end
 
 --- af.checkpoint(label)
@@ -142,7 +143,7 @@ end
 --- Mark the run degraded, with a warning that says why.
 function M.degrade(reason)
   table.insert(state.degraded, reason)
-  require("agentflow.log").write("WARN", "run", "degraded", { reason = reason })
+  log.write("WARN", "run", "degraded", { reason = reason })
   M.warn("%s; the run continues degraded", reason)
 end
 

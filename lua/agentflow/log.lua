@@ -50,6 +50,13 @@ local function hide(text)
   return text
 end
 
+-- The id of the workflow's run (stable for the process, so kept).
+local the_run_id
+local function run_id()
+  the_run_id = the_run_id or require("agentflow._run").id()
+  return the_run_id
+end
+
 --- Whether records of `level` are kept (so callers can skip building them).
 function M.enabled(level)
   return RANK[level] >= thresholds()
@@ -68,7 +75,7 @@ function M.write(level, component, message, context)
   end
   local ctx = context or {}
   if ctx.run_id == nil and core.options.workflow then
-    ctx.run_id = require("agentflow._run").id()
+    ctx.run_id = run_id()
   end
   if #patterns > 0 then
     l:write(level, component, hide(message), hide(core.log_json(ctx)))
