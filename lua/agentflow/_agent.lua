@@ -159,13 +159,17 @@ local function attempts(call, def)
   return r
 end
 
+-- The result's summary, else the first line of its output (at most 200
+-- bytes; found with plain searches: outputs run to megabytes).
 local function summary_of(r)
   if type(r.summary) == "string" then
     return r.summary
   end
-  if type(r.output) == "string" then
-    local line = r.output:match("^%s*([^\n]*)") or ""
-    return line:sub(1, 200)
+  local out = r.output
+  if type(out) == "string" then
+    local start = out:find("%S") or #out + 1
+    local stop = out:find("\n", start, true) or #out + 1
+    return out:sub(start, math.min(stop - 1, start + 199))
   end
 end
 
@@ -369,6 +373,7 @@ local function run_and_store(call, c)
     error(r, 0)
   end
   if c and r.status == "success" then
+    r.summary = summary_of(r) -- stored with the entry, so that a hit need not find it
     local stored, why = cache.put(c, r)
     if not stored then
       run.warn("step %d: %s: not cached: %s", call.task.step, call.name, why)

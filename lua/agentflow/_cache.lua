@@ -101,6 +101,10 @@ end
 -- {path = content hash | "missing" | "-"} for the declared patterns.
 local EMPTY = setmetatable({}, { __newindex = function() error("read-only", 2) end })
 
+-- The key's encoding of a file part, made with it (its paths come sorted):
+-- see encode_paths.
+local encodings = setmetatable({}, { __mode = "k" })
+
 local function file_part(patterns, with_content)
   if #patterns == 0 then
     return EMPTY, EMPTY
@@ -109,18 +113,21 @@ local function file_part(patterns, with_content)
   if not paths then
     error(err, 0)
   end
-  local part = {}
-  for _, path in ipairs(paths) do
+  local part, enc = {}, {}
+  for i, path in ipairs(paths) do
+    local h = "-"
     if with_content then
-      local h, why = files.hash(files.absolute(path))
+      local why
+      h, why = files.hash(files.absolute(path))
       if not h and why ~= "missing" then
         error(why, 0)
       end
-      part[path] = h or "missing"
-    else
-      part[path] = "-"
+      h = h or "missing"
     end
+    part[path] = h
+    enc[2 * i - 1], enc[2 * i] = path, h
   end
+  encodings[part] = table.concat(enc, "\0")
   return part, paths
 end
 
@@ -164,6 +171,8 @@ end
 local function encode_paths(part)
   if next(part) == nil then
     return ""
+  elseif encodings[part] then
+    return encodings[part]
   end
   local keys = {}
   for k in pairs(part) do

@@ -88,7 +88,12 @@ function M.expand(patterns)
       end
     end
   end
-  table.sort(out)
+  for i = 2, #out do
+    if out[i] < out[i - 1] then -- declared lists come sorted often: then no sort
+      table.sort(out)
+      break
+    end
+  end
   return out
 end
 
