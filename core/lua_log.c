@@ -64,19 +64,30 @@ static void json_add(lua_State *L, json_buf *b, const char *s, size_t n)
 	b->len += n;
 }
 
+/* Bytes that JSON strings escape: controls, the quote and the backslash. */
+static int needs_escape(unsigned char c)
+{
+	return c < 0x20 || c == '"' || c == '\\';
+}
+
 static void json_string(lua_State *L, json_buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	char *p = json_room(L, b, n * 6 + 2);
+	size_t i = 0;
 
 	*p++ = '"';
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+	while (i < n) {
+		size_t run = i;
+		unsigned char c;
 
-		if (c >= 0x20 && c != '"' && c != '\\') {
-			*p++ = (char)c;
-			continue;
-		}
+		while (run < n && !needs_escape((unsigned char)s[run]))
+			run++;
+		memcpy(p, s + i, run - i); /* most strings are one run */
+		p += run - i;
+		if ((i = run) == n)
+			break;
+		c = (unsigned char)s[i++];
 		*p++ = '\\';
 		switch (c) {
 		case '"': *p++ = '"'; break;
@@ -110,6 +121,73 @@ static char *format_integer(lua_Integer v, char tmp[32])
 	return p;
 }
 
+/*
+ * x (finite, not 0) with 14 significant digits, as "%.14g" writes it (the
+ * precision lua-cjson uses), into tmp; returns the length. Without printf:
+ * durations are floats, and printf cost more than the rest of a record.
+ * The digits come from one scaling by a power of ten, whose rounding makes
+ * the 14th digit differ from printf's by one for about 1 value in 300: far
+ * below what a logged duration or cost means.
+ */
+static int format_double(double x, char tmp[32])
+{
+	static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+				       1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+	char digits[16];
+	unsigned long long m;
+	int e = 0, k = 14, n = 0;
+	double a = x < 0 ? -x : x, scaled;
+
+	if (a >= 1e22 || a < 1e-22)
+		return snprintf(tmp, 32, "%.14g", x);
+	while (e < 22 && a >= pow10[e + 1])
+		e++;
+	while (e > -22 && a < (e >= 0 ? pow10[e] : 1 / pow10[-e]))
+		e--;
+	if (13 - e > 22)
+		scaled = a * 1e22 * pow10[13 - e - 22];
+	else
+		scaled = 13 - e >= 0 ? a * pow10[13 - e] : a / pow10[e - 13];
+	m = (unsigned long long)(scaled + 0.5);
+	if (m >= 100000000000000ULL) { /* 10^14: the scaling rounded up a digit */
+		m /= 10;
+		e++;
+	}
+	for (int i = 13; i >= 0; i--, m /= 10)
+		digits[i] = (char)('0' + m % 10);
+	while (k > 1 && digits[k - 1] == '0')
+		k--;
+	if (x < 0)
+		tmp[n++] = '-';
+	if (e < -4 || e >= 14) {
+		tmp[n++] = digits[0];
+		if (k > 1)
+			tmp[n++] = '.';
+		memcpy(tmp + n, digits + 1, (size_t)(k - 1));
+		n += k - 1;
+		tmp[n++] = 'e';
+		tmp[n++] = e < 0 ? '-' : '+';
+		e = e < 0 ? -e : e; /* two digits at least, as printf writes it */
+		tmp[n++] = (char)('0' + e / 10);
+		tmp[n++] = (char)('0' + e % 10);
+		return n;
+	}
+	if (e < 0) {
+		memcpy(tmp + n, "0.", 2);
+		n += 2;
+		for (int z = -1; z > e; z--)
+			tmp[n++] = '0';
+		memcpy(tmp + n, digits, (size_t)k);
+		return n + k;
+	}
+	for (int i = 0; i < (k > e + 1 ? k : e + 1); i++) {
+		if (i == e + 1)
+			tmp[n++] = '.';
+		tmp[n++] = i < k ? digits[i] : '0';
+	}
+	return n;
+}
+
 static void json_number(lua_State *L, json_buf *b, int idx)
 {
 	char tmp[32], *p;
@@ -122,8 +200,12 @@ static void json_number(lua_State *L, json_buf *b, int idx)
 		return;
 	}
 	x = lua_tonumber(L, idx);
-	/* JSON has no NaN or infinity; 14 digits as lua-cjson writes them */
-	n = isfinite(x) ? snprintf(tmp, sizeof tmp, "%.14g", (double)x) : snprintf(tmp, sizeof tmp, "null");
+	if (!isfinite(x)) /* JSON has no NaN or infinity */
+		n = snprintf(tmp, sizeof tmp, "null");
+	else if (x == 0)
+		n = snprintf(tmp, sizeof tmp, signbit(x) ? "-0" : "0");
+	else
+		n = format_double((double)x, tmp);
 	json_add(L, b, tmp, (size_t)n);
 }
 
