@@ -88,4 +88,79 @@ t.test("bad invalidate_on is an error at the caller's line", function()
   t.contains(err, '"moon" is not one of files, configs, commit, branch')
 end)
 
+t.test("packed values round-trip: integers stay integers, JSON null stays", function()
+  local core = require "agentflow.core"
+  local null = require("cjson").null
+  local v = { 1, 2.5, "a\0b", { x = null, y = false }, n = math.mininteger, f = 0.1, [7] = "sparse" }
+  local back = core.unpack(assert(core.pack(v)))
+  t.eq(v, back)
+  t.eq("integer", math.type(back.n))
+  t.eq("float", math.type(back[2]))
+  t.eq(null, back[4].x)
+  local a, b, c = core.unpack(core.pack(1) .. core.pack(nil) .. core.pack("three"))
+  t.eq({ 1, nil, "three" }, { a, b, c })
+  t.eq(1, select("#", core.unpack(core.pack(1) .. core.pack(2), 1)))
+  local cyc = {}
+  cyc.self = cyc
+  t.eq({ nil, "a table nested too deeply (or a cycle)" }, { core.pack(cyc) })
+  t.eq({ nil, "a function cannot be stored" }, { core.pack({ print }) })
+  t.eq({ nil, "truncated packed value" }, { core.unpack(core.pack("abcdef"):sub(1, 3)) })
+  t.eq({ nil, "not a packed value" }, { core.unpack("\xc1") })
+end)
+
+t.test("a hit answered before preparing the call gives the full path's record", function()
+  local n = 0
+  af.define_agent("counted", { run = function() n = n + 1; return { status = "success", output = "out\nmore",
+    tokens = { input = 7, output = 3 }, metrics = { score = 2 } } end })
+  local first = af.agent("counted", { prompt = "p" })
+  local quick = af.agent("counted", { prompt = "p" })
+  local full = af.agent("counted", { prompt = "p", retries = 1 }) -- a policy option: the full path
+  t.eq(1, n)
+  t.eq(false, first.cached)
+  for _, r in ipairs({ quick, full }) do
+    t.eq(true, r.cached)
+    t.eq(first.key, r.key)
+    t.eq("out", r.summary)
+    t.eq("out\nmore", r.output)
+    t.eq({ input = 7, output = 3 }, r.tokens)
+    t.eq("integer", math.type(r.tokens.input))
+    t.eq({ score = 2 }, r.metrics)
+    t.eq(0, r.attempts)
+    t.eq(0, r.cost_usd)
+  end
+  t.eq(quick.step + 1, full.step)
+end)
+
+t.test("an entry of another format version misses", function()
+  local n = 0
+  af.define_agent("versioned", { run = function() n = n + 1; return "x" end })
+  local r = af.agent("versioned", { prompt = "v" })
+  local s = store.get()
+  s:write({ { "entries", r.key, '{"v":1,"result":{"status":"success"}}' } })
+  t.eq(nil, cache.entry(r.key))
+  t.eq(false, af.agent("versioned", { prompt = "v" }).cached)
+  t.eq(2, n)
+end)
+
+t.test("log contexts are encoded as JSON in C", function()
+  local core = require "agentflow.core"
+  local cjson = require "cjson"
+  local ctx = { s = "q\"\\\n\t\1/", i = -42, f = 1.25e-05, b = true, list = { 1, "two" }, empty = {},
+    nested = { a = { b = 3 } }, fn = print, null = cjson.null, inf = math.huge }
+  local back = cjson.decode(core.log_json(ctx))
+  t.eq("q\"\\\n\t\1/", back.s)
+  t.eq(-42, back.i)
+  t.eq(1.25e-05, back.f)
+  t.eq(true, back.b)
+  t.eq({ 1, "two" }, back.list)
+  t.eq({ a = { b = 3 } }, back.nested)
+  t.eq(cjson.null, back.null)
+  t.eq(cjson.null, back.inf)
+  t.contains(back.fn, "function: ")
+  t.eq("{}", core.log_json({}))
+  for _, x in ipairs({ 0.5, 123456.789, 1e-7, 3.14159265358979, -2.5e20, 99999999999999.9 }) do
+    t.eq(true, math.abs(cjson.decode(core.log_json({ x }))[1] - x) <= math.abs(x) * 1e-13)
+  end
+end)
+
 t.done()

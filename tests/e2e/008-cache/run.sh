@@ -135,6 +135,9 @@ run "$AGENTFLOW" cache prune --max-size 1 --json
 expect_eq "prune --max-size evicts until the rest fit" "0" "$(printf '%s' "$OUT" | jq .bytes)"
 run "$AGENTFLOW" cache stats --json
 expect_eq "nothing is left" "0" "$(printf '%s' "$OUT" | jq .entries)"
+"$AGENTFLOW" -e 'require("agentflow._store").get():write({ { "entries", "0123abcd", "{\"v\":1}" } })'
+run "$AGENTFLOW" cache prune --json
+expect_eq "prune removes an entry of another format version" "1" "$(printf '%s' "$OUT" | jq .expired)"
 
 # Two processes sharing one cache.
 cat >many.lua <<'EOF'
