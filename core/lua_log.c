@@ -302,10 +302,7 @@ static const char *json_context(lua_State *L, int idx)
 	json_buf *b = lua_touserdata(L, lua_upvalueindex(1));
 
 	b->len = 0;
-	if (lua_type(L, idx) == LUA_TTABLE && af_lua_sequence_length(L, idx) == 0)
-		json_add(L, b, "{}", 2);
-	else
-		json_value(L, b, idx, 0);
+	json_value(L, b, idx, 0); /* an empty table is an object: {} */
 	json_add(L, b, "", 1);
 	return b->p;
 }

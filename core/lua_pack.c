@@ -45,11 +45,15 @@ lua_Integer af_lua_sequence_length(lua_State *L, int idx)
 
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
+		lua_Integer k;
+
 		lua_pop(L, 1);
-		if (++keys > n) {
+		/* n distinct keys, each a whole number in 1..n, are exactly 1..n */
+		if (!lua_isinteger(L, -1) || (k = lua_tointeger(L, -1)) < 1 || k > n) {
 			lua_pop(L, 1);
 			return -1;
 		}
+		keys++;
 	}
 	return keys == n ? n : -1;
 }

@@ -419,9 +419,10 @@ local function result_of(call, c)
   return run_and_store(call, cacheable)
 end
 
--- A new step of agent `name`: its number and when it started.
-local function begin_step(name, executor, prompt)
-  local started = core.monotonic()
+-- A new step of agent `name`: its number and when it started (`started`,
+-- else now).
+local function begin_step(name, executor, prompt, started)
+  started = started or core.monotonic()
   local step = run.begin_step(name)
   if log.enabled("DEBUG") then
     log.write("DEBUG", "step", "step started", { step = step, agent = name, executor = executor,
@@ -469,9 +470,10 @@ end
 local INPUTS = { prompt = "string", params = "table", files = "table" }
 
 -- The cache key of af.agent(name, opts) when the call can be answered
--- without preparing it: a cacheable agent, only task inputs among the
--- options, nothing replayed or planned. nil otherwise, or when computing
--- it fails (the full path then reports why).
+-- without preparing it (a cacheable agent, only task inputs among the
+-- options, nothing replayed or planned), with the definition and the
+-- prompt. nil otherwise, or when computing it fails (the full path then
+-- reports why).
 local function quick_key(name, opts)
   local def = type(name) == "string" and agents.get(name)
   if not def or def.cache == false or core.options.no_cache or plan.active() or replay.active()
@@ -489,10 +491,11 @@ local function quick_key(name, opts)
     end
   end
   local o = opts or NO_OPTIONS
-  local ok, key = pcall(cache.key, def, cache.definition_hash(def, o), o.prompt or def.prompt or "",
+  local prompt = o.prompt or def.prompt or ""
+  local ok, key = pcall(cache.key, def, cache.definition_hash(def, o), prompt,
     o.params or def.params or NO_OPTIONS, o.files or def.files or NO_OPTIONS)
   if ok and not inflight[key] then
-    return key, def
+    return key, def, prompt
   end
 end
 
@@ -500,13 +503,14 @@ end
 -- step, result record, log record and journal record as the full path
 -- gives a hit (run_step). nil on a miss.
 local function quick_hit(name, opts)
-  local key, def = quick_key(name, opts)
+  local started = core.monotonic()
+  local key, def, prompt = quick_key(name, opts)
   local r = key and cache.lookup(key)
   if not r then
     return nil
   end
   cache.count_hit(name, key)
-  local step, started = begin_step(name, def.executor, opts and opts.prompt or def.prompt or "")
+  local step = begin_step(name, def.executor, prompt, started)
   local run_id = run.id()
   record(name, run_id, step, r, started)
   run.end_step(name, r)

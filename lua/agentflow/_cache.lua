@@ -301,14 +301,14 @@ function M.key(def, def_hash, prompt, params, file_patterns)
     p.configs and config_part(def) or EMPTY, def.env and env_part(def.env) or EMPTY, commit, branch)
 end
 
--- The output of result `r` as stored: inline, or from the blob table.
-local function load_output(r)
-  if r.output_blob then
-    local raw = store.get():get("blobs", r.output_blob)
-    r.output = raw and core.unpack(raw)
-    r.output_blob = nil
+-- A stored output: `output` itself, or the packed value in the blob table
+-- under hash `blob`.
+local function stored_output(output, blob)
+  if blob then
+    local raw = store.get():get("blobs", blob)
+    return raw and core.unpack(raw)
   end
-  return r.output
+  return output
 end
 
 --- The entry stored as `raw`, decoded ({key, agent, created, expires_at,
@@ -340,7 +340,7 @@ end
 
 --- The output of entry `e` (from M.decode_entry).
 function M.output_of(e)
-  return load_output({ output = e.output, output_blob = e.output_blob })
+  return stored_output(e.output, e.output_blob)
 end
 
 --- The fresh entry under `key` as a result record (cached = true), or nil
@@ -358,7 +358,7 @@ function M.lookup(key)
   if expires_at and expires_at <= core.now() then
     return nil, "ttl"
   end
-  load_output(r)
+  r.output, r.output_blob = stored_output(r.output, r.output_blob), nil
   r.cached, r.attempts, r.cost_usd, r.key = true, 0, 0, key
   return r
 end

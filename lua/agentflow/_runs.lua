@@ -60,9 +60,10 @@ end
 M.RETENTION = 30 * 86400
 
 local function blob_refs(s, used)
+  local cache = require "agentflow._cache"
   local _, entries = s:scan("entries")
   for _, raw in ipairs(entries) do
-    local e = require("agentflow._cache").decode_entry(raw)
+    local e = cache.decode_entry(raw)
     if e and e.output_blob then
       used[e.output_blob] = true
     end

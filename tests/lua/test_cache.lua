@@ -97,6 +97,9 @@ t.test("packed values round-trip: integers stay integers, JSON null stays", func
   t.eq("integer", math.type(back.n))
   t.eq("float", math.type(back[2]))
   t.eq(null, back[4].x)
+  local holey = { [1] = "a", [3] = "c", x = "y" } -- its length may be 3: still not a sequence
+  t.eq(holey, core.unpack(core.pack(holey)))
+  t.eq({ ["1"] = "a", ["3"] = "c", x = "y" }, require("cjson").decode(core.log_json(holey)))
   local a, b, c = core.unpack(core.pack(1) .. core.pack(nil) .. core.pack("three"))
   t.eq({ 1, nil, "three" }, { a, b, c })
   t.eq(1, select("#", core.unpack(core.pack(1) .. core.pack(2), 1)))
