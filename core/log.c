@@ -16,6 +16,8 @@
 #define DEFAULT_KEEP 3
 #define MAX_SECRETS 64
 #define REDACTED "[REDACTED]"
+#define BATCH_BYTES ((size_t)64 << 10)
+#define BATCH_AGE_NS 100000000LL /* 0.1 s */
 
 struct af_log {
 	int fd;
@@ -29,7 +31,15 @@ struct af_log {
 	size_t cap, wcap;
 	time_t ts_sec; /* the second ts_prefix shows */
 	char ts_prefix[24];
+	/* the batch: whole records not written yet, the first made at batch_ns */
+	char *batch;
+	size_t batch_len, batch_cap;
+	long long batch_ns;
+	af_log *next_open;
 };
+
+/* Every open log, flushed by af_log_flush_all and at exit(3). */
+static af_log *open_logs;
 
 static const char *const level_names[] = {"DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
 
@@ -59,6 +69,8 @@ static int open_file(af_log *log)
 	return AF_OK;
 }
 
+static int registered; /* af_log_flush_all runs at exit */
+
 int af_log_open(af_log **out, const char *path, size_t max_bytes, int keep)
 {
 	af_log *log = calloc(1, sizeof *log);
@@ -75,6 +87,12 @@ int af_log_open(af_log **out, const char *path, size_t max_bytes, int keep)
 		af_log_close(log);
 		return rc;
 	}
+	if (!registered) {
+		atexit(af_log_flush_all);
+		registered = 1;
+	}
+	log->next_open = open_logs;
+	open_logs = log;
 	*out = log;
 	return AF_OK;
 }
@@ -83,13 +101,22 @@ void af_log_close(af_log *log)
 {
 	if (!log)
 		return;
-	if (log->fd >= 0)
+	for (af_log **p = &open_logs; *p; p = &(*p)->next_open) {
+		if (*p == log) {
+			*p = log->next_open;
+			break;
+		}
+	}
+	if (log->fd >= 0) {
+		af_log_flush(log);
 		close(log->fd);
+	}
 	for (int i = 0; i < log->nsecrets; i++)
 		free(log->secrets[i]);
 	free(log->path);
 	free(log->buf);
 	free(log->work);
+	free(log->batch);
 	free(log);
 }
 
@@ -239,7 +266,7 @@ static const char *redact(af_log *log, const char *s, size_t *n)
  * "2026-12-01T18:40:25.123Z". The part up to the seconds is formatted once
  * per second: strftime and gmtime cost more than the rest of a record.
  */
-static void timestamp(af_log *log, char out[32])
+static long long timestamp(af_log *log, char out[32])
 {
 	struct timespec ts;
 	struct tm tm;
@@ -261,6 +288,7 @@ static void timestamp(af_log *log, char out[32])
 	out[n + 3] = (char)('0' + ms % 10);
 	out[n + 4] = 'Z';
 	out[n + 5] = 0;
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 /* Rename FILE.k to FILE.k+1 down to FILE to FILE.1, and start a new FILE. */
@@ -299,15 +327,18 @@ static char *redacted_copy(af_log *log, const char *s, size_t *n, int *oom)
 	return copy;
 }
 
-/* Build the record in log->buf; returns its length, 0 when out of memory. */
+/*
+ * Build the record in log->buf, made at *ns; returns its length, 0 when out
+ * of memory.
+ */
 static size_t build(af_log *log, int level, const char *component, const char *msg, size_t mlen,
-		    const char *ctx, size_t clen)
+		    const char *ctx, size_t clen, long long *ns)
 {
 	const char *name = af_log_level_name(level);
 	char ts[32];
 	size_t len = 0;
 
-	timestamp(log, ts);
+	*ns = timestamp(log, ts);
 	if (append(log, &len, "{\"timestamp\":\"", 14) || append(log, &len, ts, strlen(ts)) ||
 	    append(log, &len, "\",\"level\":\"", 11) || append(log, &len, name, strlen(name)) ||
 	    append(log, &len, "\",\"component\":\"", 15) ||
@@ -319,26 +350,69 @@ static size_t build(af_log *log, int level, const char *component, const char *m
 	return len;
 }
 
+int af_log_flush(af_log *log)
+{
+	size_t len = log->batch_len;
+
+	log->batch_len = 0;
+	if (len == 0)
+		return AF_OK;
+	if (write(log->fd, log->batch, len) != (ssize_t)len)
+		return af_error_errno(AF_EIO, "cannot write the log %s", log->path);
+	log->size += len;
+	return AF_OK;
+}
+
+void af_log_flush_all(void)
+{
+	for (af_log *log = open_logs; log; log = log->next_open)
+		af_log_flush(log);
+}
+
+/*
+ * Make room for a record of `len` bytes: the batch goes out first when the
+ * record would take the file past its limit (which then rotates) or the
+ * batch past its size.
+ */
+static int make_room(af_log *log, size_t len)
+{
+	if (log->size + log->batch_len + len > log->max_bytes) {
+		if (af_log_flush(log) != AF_OK)
+			return AF_EIO;
+		if (rotate(log) != AF_OK)
+			return AF_EIO;
+	}
+	if (log->batch_len + len > BATCH_BYTES && af_log_flush(log) != AF_OK)
+		return AF_EIO;
+	if (reserve(&log->batch, &log->batch_cap, log->batch_len, len))
+		return af_error_set(AF_ENOMEM, "out of memory");
+	return AF_OK;
+}
+
 int af_log_write(af_log *log, int level, const char *component, const char *message,
 		 const char *context)
 {
 	const char *ctx_in = context && *context ? context : "{}";
 	size_t mlen = strlen(message), clen = strlen(ctx_in), len;
-	int oom_m, oom_c;
+	long long ns = 0;
+	int oom_m, oom_c, rc;
 	/* Redaction uses log->buf as scratch: its results are copied out first. */
 	char *msg = redacted_copy(log, message, &mlen, &oom_m);
 	char *ctx = redacted_copy(log, ctx_in, &clen, &oom_c);
 
 	len = oom_m || oom_c ? 0 : build(log, level, component, msg ? msg : message, mlen,
-					 ctx ? ctx : ctx_in, clen);
+					 ctx ? ctx : ctx_in, clen, &ns);
 	free(msg);
 	free(ctx);
 	if (len == 0)
 		return af_error_set(AF_ENOMEM, "out of memory");
-	if (log->size + len > log->max_bytes && rotate(log) != AF_OK)
-		return AF_EIO;
-	if (write(log->fd, log->buf, len) != (ssize_t)len)
-		return af_error_errno(AF_EIO, "cannot write the log %s", log->path);
-	log->size += len;
+	if ((rc = make_room(log, len)) != AF_OK)
+		return rc;
+	if (log->batch_len == 0)
+		log->batch_ns = ns;
+	memcpy(log->batch + log->batch_len, log->buf, len);
+	log->batch_len += len;
+	if (level >= AF_LOG_WARN || ns - log->batch_ns >= BATCH_AGE_NS)
+		return af_log_flush(log);
 	return AF_OK;
 }

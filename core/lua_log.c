@@ -2,7 +2,9 @@
  * lua_log.c - the structured log for the Lua library (agentflow.core):
  * log = core.log_open(path [, max_bytes [, keep]]) ; nil, err
  * log:write(level, component, message [, context]) ; nil, err
+ * log:write_step(level, run_id, agent, result) ; nil, err
  * json = core.log_json(context)
+ * json = core.log_step_json(run_id, agent, result)
  *
  * A context is a table, encoded here as a JSON object, or its JSON text.
  * The encoder is the logger's own rather than lua-cjson's: a record is
@@ -65,10 +67,11 @@ static void json_add(lua_State *L, json_buf *b, const char *s, size_t n)
 }
 
 /* Bytes that JSON strings escape: controls, the quote and the backslash. */
-static int needs_escape(unsigned char c)
-{
-	return c < 0x20 || c == '"' || c == '\\';
-}
+static const unsigned char needs_escape[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x00 to 0x1f */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['"'] = 1, ['\\'] = 1,
+};
 
 static void json_string(lua_State *L, json_buf *b, const char *s, size_t n)
 {
@@ -81,7 +84,7 @@ static void json_string(lua_State *L, json_buf *b, const char *s, size_t n)
 		size_t run = i;
 		unsigned char c;
 
-		while (run < n && !needs_escape((unsigned char)s[run]))
+		while (run < n && !needs_escape[(unsigned char)s[run]])
 			run++;
 		memcpy(p, s + i, run - i); /* most strings are one run */
 		p += run - i;
@@ -318,6 +321,90 @@ static int l_log_json(lua_State *L)
 	return 1;
 }
 
+/*
+ * ,"k":value of the value at absolute `idx`, unless it is nil (no comma
+ * first); `k` is the quoted name and the colon, '"step":'.
+ */
+static void member(lua_State *L, json_buf *b, const char *k, size_t klen, int idx)
+{
+	if (lua_isnoneornil(L, idx))
+		return;
+	if (b->len > 1)
+		json_add(L, b, ",", 1);
+	json_add(L, b, k, klen);
+	json_value(L, b, idx, 1);
+}
+
+#define MEMBER(L, b, name, idx) member(L, b, "\"" name "\":", sizeof name + 2, idx)
+
+/* MEMBER() of field `name` of the table at `t` */
+#define FIELD(L, b, t, name)                                                                       \
+	do {                                                                                        \
+		lua_getfield(L, t, name);                                                           \
+		MEMBER(L, b, name, lua_gettop(L));                                                  \
+		lua_pop(L, 1);                                                                      \
+	} while (0)
+
+/*
+ * The context of a "step ended" record, NUL-terminated, in the upvalue's
+ * buffer: the run id at `run_id` (nil in the REPL), the agent's name at
+ * `agent`, and from the result record at `r` its step, status, duration,
+ * cached, attempts, cost_usd, key, tokens (as tokens_in and tokens_out),
+ * reason, error and the first 200 bytes of its summary. Written straight
+ * from the record: a record is made for every step, and building a context
+ * table for it cost as much as the rest of a cache hit.
+ */
+static const char *step_context(lua_State *L, int run_id, int agent, int r)
+{
+	json_buf *b = lua_touserdata(L, lua_upvalueindex(1));
+	size_t len;
+	const char *summary;
+
+	luaL_checktype(L, r, LUA_TTABLE);
+	luaL_checkstack(L, 4, "encoding a log record");
+	b->len = 0;
+	json_add(L, b, "{", 1);
+	MEMBER(L, b, "run_id", run_id);
+	FIELD(L, b, r, "step");
+	MEMBER(L, b, "agent", agent);
+	FIELD(L, b, r, "status");
+	FIELD(L, b, r, "duration");
+	FIELD(L, b, r, "cached");
+	FIELD(L, b, r, "attempts");
+	FIELD(L, b, r, "cost_usd");
+	FIELD(L, b, r, "key");
+	if (lua_getfield(L, r, "tokens") == LUA_TTABLE) {
+		int t = lua_gettop(L);
+
+		lua_getfield(L, t, "input");
+		MEMBER(L, b, "tokens_in", t + 1);
+		lua_getfield(L, t, "output");
+		MEMBER(L, b, "tokens_out", t + 2);
+		lua_pop(L, 2);
+	}
+	lua_pop(L, 1);
+	FIELD(L, b, r, "reason");
+	FIELD(L, b, r, "error");
+	if (lua_getfield(L, r, "summary") == LUA_TSTRING) {
+		summary = lua_tolstring(L, -1, &len);
+		lua_pushlstring(L, summary, len < 200 ? len : 200);
+		MEMBER(L, b, "summary", lua_gettop(L));
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	json_add(L, b, "}", 2); /* and the NUL */
+	return b->p;
+}
+
+/* json = core.log_step_json(run_id, agent, result) : the context log:write_step writes */
+static int l_log_step_json(lua_State *L)
+{
+	const char *json = step_context(L, 1, 2, 3);
+
+	lua_pushstring(L, json);
+	return 1;
+}
+
 extern char **environ;
 
 static af_log *check_log(lua_State *L)
@@ -356,6 +443,21 @@ static int l_log_write(lua_State *L)
 	const char *ctx = lua_type(L, 5) == LUA_TTABLE ? json_context(L, 5) : luaL_optstring(L, 5, NULL);
 
 	if (af_log_write(log, lv, luaL_checkstring(L, 3), luaL_checkstring(L, 4), ctx) != AF_OK) {
+		luaL_pushfail(L);
+		lua_pushstring(L, af_error_last());
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static int l_log_write_step(lua_State *L)
+{
+	af_log *log = check_log(L);
+	int lv = af_log_level(luaL_checkstring(L, 2));
+
+	luaL_argcheck(L, lv >= 0, 2, "DEBUG, INFO, WARN, ERROR or FATAL expected");
+	if (af_log_write(log, lv, "step", "step ended", step_context(L, 3, 4, 5)) != AF_OK) {
 		luaL_pushfail(L);
 		lua_pushstring(L, af_error_last());
 		return 2;
@@ -487,6 +589,7 @@ void af_log_lua_open(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
 		{"write", l_log_write},
+		{"write_step", l_log_write_step},
 		{NULL, NULL}
 	};
 	json_buf *b;
@@ -502,6 +605,9 @@ void af_log_lua_open(lua_State *L)
 	lua_pushvalue(L, -1);
 	lua_pushcclosure(L, l_log_json, 1);
 	lua_setfield(L, -5, "log_json");
+	lua_pushvalue(L, -1);
+	lua_pushcclosure(L, l_log_step_json, 1);
+	lua_setfield(L, -5, "log_step_json");
 	luaL_setfuncs(L, methods, 1);
 	lua_setfield(L, -2, "__index");
 	lua_pushcfunction(L, l_log_gc);

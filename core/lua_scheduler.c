@@ -1,6 +1,7 @@
 /* lua_scheduler.c - tasks, waits, sleeping, events and processes (see scheduler.h). */
 #include "scheduler.h"
 #include "af.h"
+#include "log.h"
 #include "proc.h"
 
 #include <lauxlib.h>
@@ -60,6 +61,7 @@ static struct {
 	uv_loop_t *loop;
 	uv_idle_t idle;          /* runs the ready queue; active while it is not empty */
 	uv_async_t wake;         /* the signal handler's way into the loop */
+	uv_prepare_t before_poll; /* writes the log's batches before the loop waits */
 	task *ready_head, *ready_tail;
 	task *current;           /* the task being resumed */
 	task *live;              /* every task not done */
@@ -814,6 +816,17 @@ static void restore_signals(void)
 
 /* ---- running ------------------------------------------------------------------ */
 
+/*
+ * The loop is about to poll: when nothing is ready it will wait, so what the
+ * log holds goes out now rather than after the wait.
+ */
+static void on_before_poll(uv_prepare_t *h)
+{
+	(void)h;
+	if (!S.ready_head)
+		af_log_flush_all();
+}
+
 static void init_loop(void)
 {
 	if (S.loop)
@@ -822,6 +835,9 @@ static void init_loop(void)
 	uv_idle_init(S.loop, &S.idle);
 	uv_async_init(S.loop, &S.wake, on_wake);
 	uv_unref((uv_handle_t *)&S.wake); /* it alone must not keep the loop alive */
+	uv_prepare_init(S.loop, &S.before_poll);
+	uv_prepare_start(&S.before_poll, on_before_poll);
+	uv_unref((uv_handle_t *)&S.before_poll);
 	signal(SIGPIPE, SIG_IGN);         /* a child that closes stdin early is not fatal */
 }
 

@@ -76,11 +76,7 @@ function M.end_step(name, r)
   state.done = state.done + 1
   state.by_status[r.status] = (state.by_status[r.status] or 0) + 1
   local bad = r.status == "failed" or r.status == "skipped" or r.status == "canceled"
-  log.write(bad and "WARN" or "INFO", "step", "step ended", {
-    step = r.step, agent = name, status = r.status, duration = r.duration, cached = r.cached,
-    attempts = r.attempts, cost_usd = r.cost_usd, key = r.key, tokens_in = r.tokens and r.tokens.input,
-    tokens_out = r.tokens and r.tokens.output, reason = r.reason, error = r.error,
-    summary = type(r.summary) == "string" and r.summary:sub(1, 200) or nil })
+  log.step(bad and "WARN" or "INFO", name, r)
   if not progress.enabled() then
     return
   end

@@ -84,6 +84,26 @@ function M.write(level, component, message, context)
   end
 end
 
+--- The "step ended" record of agent `name` with result record `r`: the
+-- run id and the step's step, agent, status, duration, cached, attempts,
+-- cost_usd, key, tokens_in, tokens_out, reason, error and summary (its
+-- first 200 bytes), written by the C logger straight from `r`.
+function M.step(level, name, r)
+  if RANK[level] < thresholds() then
+    return
+  end
+  local l = open()
+  if not l then
+    return
+  end
+  local id = core.options.workflow and run_id() or nil
+  if #patterns > 0 then
+    l:write(level, "step", "step ended", hide(core.log_step_json(id, name, r)))
+  else
+    l:write_step(level, id, name, r)
+  end
+end
+
 --- Hide what the Lua patterns in `list` match, in every record from now on
 -- (af.configure{redact = {"acct%-%d+"}}); secrets and bearer tokens are
 -- hidden anyway.

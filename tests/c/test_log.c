@@ -166,6 +166,44 @@ static void test_scan_filters_without_decoding(void)
 	T_EQ_INT(AF_ENOTFOUND, af_logscan("/no/such/log", &f, count_line, &n, &skipped));
 }
 
+static int lines_in(const char *p)
+{
+	int n = 0;
+
+	for (const char *c = slurp(p); *c; c++)
+		n += *c == '\n';
+	return n;
+}
+
+/* INFO records wait in the batch; a WARN record, a flush and exit(3) write it. */
+static void test_records_are_batched(void)
+{
+	af_log *log;
+	int status;
+
+	fresh("batch");
+	T_EQ_INT(AF_OK, af_log_open(&log, path, 0, 0));
+	af_log_write(log, AF_LOG_INFO, "step", "step ended", NULL);
+	af_log_write(log, AF_LOG_INFO, "step", "step ended", NULL);
+	T_EQ_INT(0, lines_in(path));
+	af_log_write(log, AF_LOG_WARN, "step", "retry", NULL);
+	T_EQ_INT(3, lines_in(path));
+	af_log_write(log, AF_LOG_INFO, "step", "step ended", NULL);
+	T_EQ_INT(3, lines_in(path));
+	af_log_flush_all();
+	T_EQ_INT(4, lines_in(path));
+	af_log_close(log);
+	if (fork() == 0) {
+		if (af_log_open(&log, path, 0, 0) != AF_OK)
+			_exit(1);
+		af_log_write(log, AF_LOG_INFO, "run", "left without closing the log", NULL);
+		exit(0);
+	}
+	wait(&status);
+	T_EQ_INT(0, status);
+	T_EQ_INT(5, lines_in(path));
+}
+
 static void test_levels(void)
 {
 	T_EQ_INT(AF_LOG_WARN, af_log_level("warning"));
@@ -181,6 +219,7 @@ int main(void)
 	T_RUN(test_rotation_keeps_files);
 	T_RUN(test_concurrent_writers_never_interleave);
 	T_RUN(test_scan_filters_without_decoding);
+	T_RUN(test_records_are_batched);
 	T_RUN(test_levels);
 	return t_done();
 }

@@ -166,4 +166,16 @@ t.test("log contexts are encoded as JSON in C", function()
   end
 end)
 
+t.test("a step record is written straight from the result record", function()
+  local core = require "agentflow.core"
+  local r = { step = 7, status = "success", duration = 0.25, cached = true, attempts = 0,
+    cost_usd = 0, key = "ab12", tokens = { input = 3, output = 4 }, summary = string.rep("s", 300),
+    output = "not logged", metrics = { n = 1 } }
+  t.eq('{"run_id":"R1","step":7,"agent":"a","status":"success","duration":0.25,"cached":true,'
+    .. '"attempts":0,"cost_usd":0,"key":"ab12","tokens_in":3,"tokens_out":4,"summary":"'
+    .. string.rep("s", 200) .. '"}', core.log_step_json("R1", "a", r))
+  t.eq('{"agent":"b","status":"failed","error":"boom \\"x\\""}',
+    core.log_step_json(nil, "b", { status = "failed", error = 'boom "x"', summary = false }))
+end)
+
 t.done()
