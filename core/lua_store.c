@@ -143,35 +143,99 @@ static int l_store_unpack(lua_State *L)
 	return u.pushed > 0 ? u.pushed : 0;
 }
 
-/* store:write{{db, key, value | false [, add]}, ...} : one transaction (see af_store_op) */
+/* The number of changes the op at the top of the stack makes (see l_store_write). */
+static size_t op_changes(lua_State *L, lua_Integer i, size_t *key_bytes)
+{
+	size_t n = 0, plen;
+
+	if (lua_type(L, -1) != LUA_TTABLE)
+		luaL_error(L, "store:write: op %d is not a table", (int)i);
+	if (lua_geti(L, -1, 4) != LUA_TTABLE) {
+		lua_pop(L, 1);
+		return 1;
+	}
+	lua_geti(L, -2, 2);
+	luaL_checklstring(L, -1, &plen);
+	lua_pop(L, 1);
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		lua_pop(L, 1);
+		if (lua_type(L, -1) != LUA_TSTRING)
+			luaL_error(L, "store:write: op %d counts a key that is not a string", (int)i);
+		*key_bytes += plen + lua_rawlen(L, -1);
+		n++;
+	}
+	lua_pop(L, 1);
+	return n;
+}
+
+/*
+ * Fill ops[] from the op table at `t`: one change, or with counts one per
+ * key, its key PREFIX..NAME built in *keys.
+ */
+static size_t fill_op(lua_State *L, int t, af_store_op *ops, char **keys)
+{
+	int db, top = lua_gettop(L);
+	const char *key, *val;
+	size_t klen, vlen = 0, n = 0;
+
+	lua_geti(L, t, 1);
+	db = luaL_checkoption(L, -1, NULL, db_names);
+	lua_geti(L, t, 2);
+	key = luaL_checklstring(L, -1, &klen);
+	lua_geti(L, t, 3);
+	val = lua_toboolean(L, -1) ? luaL_checklstring(L, -1, &vlen) : NULL;
+	/* the strings stay referenced by the ops table during the write */
+	if (lua_geti(L, t, 4) != LUA_TTABLE) {
+		ops[0] = (af_store_op){db, key, klen, val, vlen, (long long)luaL_optinteger(L, -1, 0)};
+		lua_settop(L, top);
+		return 1;
+	}
+	lua_pushnil(L);
+	while (lua_next(L, top + 4)) {
+		size_t nlen;
+		const char *name = lua_tolstring(L, -2, &nlen);
+
+		memcpy(*keys, key, klen);
+		memcpy(*keys + klen, name, nlen);
+		ops[n++] = (af_store_op){db, *keys, klen + nlen, val, vlen, (long long)luaL_checkinteger(L, -1)};
+		*keys += klen + nlen;
+		lua_pop(L, 1);
+	}
+	lua_settop(L, top);
+	return n;
+}
+
+/*
+ * store:write{op, ...} : the ops in one transaction. An op is {db, key,
+ * value | false [, add]} (see af_store_op), or {db, prefix, value | false,
+ * {NAME = add, ...}}: the count at each key PREFIX..NAME grows by its add
+ * (the use counters of a whole run, without a table per key).
+ */
 static int l_store_write(lua_State *L)
 {
 	af_store *s = check_store(L);
 	lua_Integer n;
+	size_t changes = 0, key_bytes = 0, done = 0;
 	af_store_op *ops;
+	char *keys;
 	int rc;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	n = luaL_len(L, 2);
-	ops = lua_newuserdatauv(L, sizeof *ops * (size_t)(n ? n : 1), 0);
 	for (lua_Integer i = 1; i <= n; i++) {
-		af_store_op *op = &ops[i - 1];
-		int top = lua_gettop(L);
-
-		if (lua_geti(L, 2, i) != LUA_TTABLE)
-			return luaL_error(L, "store:write: op %d is not a table", (int)i);
-		lua_geti(L, -1, 1);
-		op->db = luaL_checkoption(L, -1, NULL, db_names);
-		lua_geti(L, top + 1, 2);
-		op->key = luaL_checklstring(L, -1, &op->klen);
-		lua_geti(L, top + 1, 3);
-		op->val = lua_toboolean(L, -1) ? luaL_checklstring(L, -1, &op->vlen) : NULL;
-		lua_geti(L, top + 1, 4);
-		op->add = (long long)luaL_optinteger(L, -1, 0);
-		/* the strings stay referenced by the ops table during the write */
-		lua_settop(L, top);
+		lua_geti(L, 2, i);
+		changes += op_changes(L, i, &key_bytes);
+		lua_pop(L, 1);
 	}
-	rc = af_store_write(s, ops, (size_t)n);
+	ops = lua_newuserdatauv(L, sizeof *ops * (changes ? changes : 1), 0);
+	keys = lua_newuserdatauv(L, key_bytes ? key_bytes : 1, 0);
+	for (lua_Integer i = 1; i <= n; i++) {
+		lua_geti(L, 2, i);
+		done += fill_op(L, lua_gettop(L), ops + done, &keys);
+		lua_pop(L, 1);
+	}
+	rc = af_store_write(s, ops, done);
 	return rc == AF_OK ? 0 : raise_io(L);
 }
 
@@ -312,25 +376,47 @@ static int l_hash(lua_State *L)
  * hex = core.hash_parts(s1, s2, ...) : core.hash(string.pack("s4s4...", s1,
  * s2, ...)), each part length-prefixed, without building that string.
  */
+/* Hash what buf holds as part of a stream (starting it the first time). */
+static void spill(XXH3_state_t *st, int *streaming, const void *buf, size_t *used)
+{
+	if (!*streaming)
+		XXH3_128bits_reset(st);
+	*streaming = 1;
+	XXH3_128bits_update(st, buf, *used);
+	*used = 0;
+}
+
 static int l_hash_parts(lua_State *L)
 {
-	int n = lua_gettop(L);
+	int n = lua_gettop(L), streaming = 0;
 	XXH3_state_t st;
-	char hex[AF_HASH_HEX];
+	char hex[AF_HASH_HEX], buf[1024];
+	size_t used = 0;
 
-	XXH3_128bits_reset(&st);
+	/* Most keys fit in buf and are hashed in one call: far cheaper than streaming. */
 	for (int i = 1; i <= n; i++) {
 		size_t len;
 		const char *part = luaL_checklstring(L, i, &len);
-		unsigned char prefix[4];
 
 		luaL_argcheck(L, len <= 0xffffffffu, i, "part too long");
+		if (used + 4 > sizeof buf)
+			spill(&st, &streaming, buf, &used);
 		for (int b = 0; b < 4; b++)
-			prefix[b] = (unsigned char)(len >> (8 * b));
-		XXH3_128bits_update(&st, prefix, sizeof prefix);
-		XXH3_128bits_update(&st, part, len);
+			buf[used++] = (char)(unsigned char)(len >> (8 * b));
+		if (len > sizeof buf - used) {
+			spill(&st, &streaming, buf, &used);
+			XXH3_128bits_update(&st, part, len);
+		} else {
+			memcpy(buf + used, part, len);
+			used += len;
+		}
 	}
-	af_hash_digest(XXH3_128bits_digest(&st), hex);
+	if (streaming) {
+		XXH3_128bits_update(&st, buf, used);
+		af_hash_digest(XXH3_128bits_digest(&st), hex);
+	} else {
+		af_hash_digest(XXH3_128bits(buf, used), hex);
+	}
 	lua_pushstring(L, hex);
 	return 1;
 }

@@ -233,25 +233,55 @@ int af_store_get(af_store *s, int db, const void *key, size_t klen,
 	return rc ? fail(s, "get", rc) : AF_OK;
 }
 
-/* The count at k grows by op->add, followed by op->val if any (see store.h). */
+/* The decimal digits of v at the end of tmp[24]; returns where they start. */
+static char *decimal(long long v, char tmp[24])
+{
+	char *p = tmp + 24;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	return p;
+}
+
+/* The count a counter's value starts with (0 when there is none). */
+static long long count_of(const MDB_val *v)
+{
+	const char *p = v->mv_data, *end = p + v->mv_size;
+	long long n = 0;
+	int neg = p < end && *p == '-';
+
+	for (p += neg; p < end && *p >= '0' && *p <= '9'; p++)
+		n = n * 10 + (*p - '0');
+	return neg ? -n : n;
+}
+
+/*
+ * The count at k grows by op->add, followed by op->val if any (see store.h).
+ * Written without printf: a run writes one count per cache entry it used.
+ */
 static int add_count(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, const af_store_op *op)
 {
-	char buf[128] = "0";
+	char buf[24 + 1 + 64], tmp[24], *digits;
 	MDB_val v;
-	int rc = mdb_get(txn, dbi, k, &v), n;
+	int rc = mdb_get(txn, dbi, k, &v);
+	size_t n, vlen = op->vlen < 64 ? op->vlen : 64;
 
-	if (rc == 0 && v.mv_size < sizeof buf) {
-		memcpy(buf, v.mv_data, v.mv_size);
-		buf[v.mv_size] = 0;
-	} else if (rc != MDB_NOTFOUND && rc != 0) {
+	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
+	digits = decimal((rc == 0 ? count_of(&v) : 0) + op->add, tmp);
+	n = (size_t)(tmp + 24 - digits);
+	memcpy(buf, digits, n);
+	if (op->val) {
+		buf[n++] = ' ';
+		memcpy(buf + n, op->val, vlen);
+		n += vlen;
 	}
-	if (op->val)
-		n = snprintf(buf, sizeof buf, "%lld %.*s", strtoll(buf, NULL, 10) + op->add,
-			     (int)(op->vlen < 64 ? op->vlen : 64), (const char *)op->val);
-	else
-		n = snprintf(buf, sizeof buf, "%lld", strtoll(buf, NULL, 10) + op->add);
-	v.mv_size = (size_t)n;
+	v.mv_size = n;
 	v.mv_data = buf;
 	return mdb_put(txn, dbi, k, &v, 0);
 }

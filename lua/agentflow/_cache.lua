@@ -369,15 +369,9 @@ local counts = nil
 
 local function write_counts()
   local now = string.format("%.3f", core.now())
-  for agent, n in pairs(counts.hits) do
-    store.later({ "counters", "hits/" .. agent, false, n })
-  end
-  for agent, n in pairs(counts.misses) do
-    store.later({ "counters", "misses/" .. agent, false, n })
-  end
-  for key, n in pairs(counts.access) do
-    store.later({ "counters", "access/" .. key, now, n })
-  end
+  store.later({ "counters", "hits/", false, counts.hits })
+  store.later({ "counters", "misses/", false, counts.misses })
+  store.later({ "counters", "access/", now, counts.access })
   counts = nil
   store.flush()
 end

@@ -115,15 +115,14 @@ function M.result_of(rec)
 end
 
 -- Steps answered by the cache, kept as lines "STEP KEY AGENT" and written
--- in chunks: a hit costs a table insert.
-local hits, hits_run, first_hit = {}, nil, nil
+-- in chunks: a hit costs a line in a C buffer.
+local hits, hits_run, first_hit = core.lines(), nil, nil
 local CHUNK = 4096
 
 local function write_hits()
-  if #hits > 0 then
-    store.later({ "journal", string.format("%s/hits/%06d", hits_run, first_hit),
-      table.concat(hits, "\n") })
-    hits, first_hit = {}, nil
+  if hits:count() > 0 then
+    store.later({ "journal", string.format("%s/hits/%06d", hits_run, first_hit), hits:take() })
+    first_hit = nil
   end
 end
 
@@ -136,8 +135,8 @@ function M.hit(run_id, step, agent, key)
     end)
   end
   hits_run, first_hit = run_id, first_hit or step
-  hits[#hits + 1] = step .. " " .. key .. " " .. agent
-  if #hits >= CHUNK then
+  hits:add(step, key, agent)
+  if hits:count() >= CHUNK then
     write_hits()
   end
 end

@@ -145,6 +145,38 @@ t.test("an entry of another format version misses", function()
   t.eq(2, n)
 end)
 
+t.test("a key's hash is the hash of its length-prefixed parts, short or long", function()
+  local core = require "agentflow.core"
+  local big, huge = string.rep("x", 1000), string.rep("y", 5000)
+  for _, parts in ipairs({ {}, { "" }, { "a", "bc" }, { big }, { big, big, "z" }, { "a", huge, "b" },
+    { huge, huge } }) do
+    t.eq(core.hash(string.pack(string.rep("s4", #parts), table.unpack(parts))),
+      core.hash_parts(table.unpack(parts)))
+  end
+end)
+
+t.test("use counters of a whole run are written in one op", function()
+  local s = store.get()
+  s:write({ { "counters", "t-hits/", false, { a = 2, b = 1 } } })
+  s:write({ { "counters", "t-hits/", "1764000000.500", { a = 3 } }, { "counters", "t-hits/", false, {} } })
+  t.eq("5 1764000000.500", s:get("counters", "t-hits/a"))
+  t.eq("1", s:get("counters", "t-hits/b"))
+  t.raises("not a string", s.write, s, { { "counters", "t-hits/", false, { 1 } } })
+end)
+
+t.test("lines are built in C and taken whole", function()
+  local core = require "agentflow.core"
+  local lines = core.lines()
+  t.eq("", lines:take())
+  lines:add(12, "ab12", "agent one")
+  lines:add(-3, 1.5)
+  t.eq(2, lines:count())
+  t.eq("12 ab12 agent one\n-3 1.5", lines:take())
+  t.eq(0, lines:count())
+  lines:add("x")
+  t.eq("x", lines:take())
+end)
+
 t.test("log contexts are encoded as JSON in C", function()
   local core = require "agentflow.core"
   local cjson = require "cjson"
