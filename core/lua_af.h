@@ -29,11 +29,12 @@ lua_Integer af_lua_sequence_length(lua_State *L, int idx);
 
 /*
  * Push the first `n` (< 0: all) MessagePack values packed one after another
- * in s[0..len) (see lua_pack.c). Returns how many were pushed, or -1 (not
- * packed values) or -2 (truncated) with nothing pushed. Raises only for
+ * in s[0..len) (see lua_pack.c); a value that is a map gets room for `room`
+ * more keys (what the caller will add). Returns how many were pushed, or -1
+ * (not packed values) or -2 (truncated) with nothing pushed. Raises only for
  * memory.
  */
-int af_lua_unpack(lua_State *L, const char *s, size_t len, int n);
+int af_lua_unpack(lua_State *L, const char *s, size_t len, int n, int room);
 
 /* Add http_serve to the table on top (lua_http.c). */
 void af_http_lua_open(lua_State *L);

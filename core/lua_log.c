@@ -337,13 +337,40 @@ static void member(lua_State *L, json_buf *b, const char *k, size_t klen, int id
 
 #define MEMBER(L, b, name, idx) member(L, b, "\"" name "\":", sizeof name + 2, idx)
 
-/* MEMBER() of field `name` of the table at `t` */
-#define FIELD(L, b, t, name)                                                                       \
+/*
+ * The names a step record reads from a result record, in the order it
+ * writes them. Closures that write step records hold them as upvalues 2...,
+ * made once: lua_getfield would intern its name again at every call.
+ */
+enum { F_STEP, F_STATUS, F_DURATION, F_CACHED, F_ATTEMPTS, F_COST, F_KEY, F_TOKENS, F_INPUT,
+       F_OUTPUT, F_REASON, F_ERROR, F_SUMMARY, F_COUNT };
+static const char *const step_fields[F_COUNT] = {
+	"step", "status", "duration", "cached", "attempts", "cost_usd", "key", "tokens", "input",
+	"output", "reason", "error", "summary"};
+
+/* Push field `f` (a step_fields index) of the table at `t`; returns its type. */
+static int get_field(lua_State *L, int t, int f)
+{
+	lua_pushvalue(L, lua_upvalueindex(2 + f));
+	return lua_rawget(L, t);
+}
+
+/* MEMBER() of field `f` of the table at `t`, written under `name` */
+#define FIELD(L, b, t, f, name)                                                                    \
 	do {                                                                                        \
-		lua_getfield(L, t, name);                                                           \
+		get_field(L, t, f);                                                                 \
 		MEMBER(L, b, name, lua_gettop(L));                                                  \
 		lua_pop(L, 1);                                                                      \
 	} while (0)
+
+/* Push the json buffer and the step field names, then make the closure of `fn`. */
+static void push_step_closure(lua_State *L, int buf, lua_CFunction fn)
+{
+	lua_pushvalue(L, buf);
+	for (int f = 0; f < F_COUNT; f++)
+		lua_pushstring(L, step_fields[f]);
+	lua_pushcclosure(L, fn, 1 + F_COUNT);
+}
 
 /*
  * The context of a "step ended" record, NUL-terminated, in the upvalue's
@@ -365,27 +392,27 @@ static const char *step_context(lua_State *L, int run_id, int agent, int r)
 	b->len = 0;
 	json_add(L, b, "{", 1);
 	MEMBER(L, b, "run_id", run_id);
-	FIELD(L, b, r, "step");
+	FIELD(L, b, r, F_STEP, "step");
 	MEMBER(L, b, "agent", agent);
-	FIELD(L, b, r, "status");
-	FIELD(L, b, r, "duration");
-	FIELD(L, b, r, "cached");
-	FIELD(L, b, r, "attempts");
-	FIELD(L, b, r, "cost_usd");
-	FIELD(L, b, r, "key");
-	if (lua_getfield(L, r, "tokens") == LUA_TTABLE) {
+	FIELD(L, b, r, F_STATUS, "status");
+	FIELD(L, b, r, F_DURATION, "duration");
+	FIELD(L, b, r, F_CACHED, "cached");
+	FIELD(L, b, r, F_ATTEMPTS, "attempts");
+	FIELD(L, b, r, F_COST, "cost_usd");
+	FIELD(L, b, r, F_KEY, "key");
+	if (get_field(L, r, F_TOKENS) == LUA_TTABLE) {
 		int t = lua_gettop(L);
 
-		lua_getfield(L, t, "input");
+		get_field(L, t, F_INPUT);
 		MEMBER(L, b, "tokens_in", t + 1);
-		lua_getfield(L, t, "output");
+		get_field(L, t, F_OUTPUT);
 		MEMBER(L, b, "tokens_out", t + 2);
 		lua_pop(L, 2);
 	}
 	lua_pop(L, 1);
-	FIELD(L, b, r, "reason");
-	FIELD(L, b, r, "error");
-	if (lua_getfield(L, r, "summary") == LUA_TSTRING) {
+	FIELD(L, b, r, F_REASON, "reason");
+	FIELD(L, b, r, F_ERROR, "error");
+	if (get_field(L, r, F_SUMMARY) == LUA_TSTRING) {
 		summary = lua_tolstring(L, -1, &len);
 		lua_pushlstring(L, summary, len < 200 ? len : 200);
 		MEMBER(L, b, "summary", lua_gettop(L));
@@ -589,7 +616,6 @@ void af_log_lua_open(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
 		{"write", l_log_write},
-		{"write_step", l_log_write_step},
 		{NULL, NULL}
 	};
 	json_buf *b;
@@ -605,9 +631,10 @@ void af_log_lua_open(lua_State *L)
 	lua_pushvalue(L, -1);
 	lua_pushcclosure(L, l_log_json, 1);
 	lua_setfield(L, -5, "log_json");
-	lua_pushvalue(L, -1);
-	lua_pushcclosure(L, l_log_step_json, 1);
+	push_step_closure(L, -1, l_log_step_json);
 	lua_setfield(L, -5, "log_step_json");
+	push_step_closure(L, -1, l_log_write_step);
+	lua_setfield(L, -3, "write_step");
 	luaL_setfuncs(L, methods, 1);
 	lua_setfield(L, -2, "__index");
 	lua_pushcfunction(L, l_log_gc);

@@ -12,7 +12,8 @@
  * Why not JSON: a cache hit decodes its entry, and decoding JSON (numbers
  * through strtod, strings scanned for escapes) was most of a hit's time;
  * MessagePack is length-prefixed and keeps integers apart from floats, so
- * a result comes back exactly as it was stored. msgpack-c does the format.
+ * a result comes back exactly as it was stored. msgpack-c writes the
+ * format; it is read here (see "The reader").
  *
  * Values: nil, booleans, integers, floats, strings (any bytes), tables
  * (a sequence 1..n becomes an array, anything else a map) and JSON null
@@ -158,103 +159,223 @@ static int l_pack(lua_State *L)
 	return 1;
 }
 
-/* Push the Lua form of `o`; nil inside a table is cjson.null. */
-static void push_object(lua_State *L, const msgpack_object *o, int in_table)
+/*
+ * The reader: MessagePack bytes straight to Lua values. msgpack-c reads
+ * into an object tree in a heap zone first, which cost more than the rest of
+ * a cache hit. Anything that is not what core.pack writes (extension types,
+ * nil or NaN map keys) reads as nil or is skipped; bytes that are not
+ * MessagePack, or end too soon, are an error, never a crash: entries come
+ * from a file that may be damaged.
+ */
+typedef struct reader {
+	const unsigned char *p, *end;
+} reader;
+
+enum { R_OK = 0, R_BAD = -1, R_SHORT = -2 };
+
+static int read_value(lua_State *L, reader *r, int depth, int in_table, int room);
+
+/* The next n bytes as a big-endian number, or R_SHORT. */
+static int read_be(reader *r, int n, uint64_t *v)
 {
-	switch (o->type) {
-	case MSGPACK_OBJECT_NIL:
+	if (r->end - r->p < n)
+		return R_SHORT;
+	*v = 0;
+	for (int i = 0; i < n; i++)
+		*v = *v << 8 | *r->p++;
+	return R_OK;
+}
+
+static int read_str(lua_State *L, reader *r, uint64_t len)
+{
+	if ((uint64_t)(r->end - r->p) < len)
+		return R_SHORT;
+	lua_pushlstring(L, (const char *)r->p, (size_t)len);
+	r->p += len;
+	return R_OK;
+}
+
+static int read_array(lua_State *L, reader *r, uint64_t n, int depth)
+{
+	int rc;
+
+	if (n > (uint64_t)(r->end - r->p)) /* every element takes a byte at least */
+		return R_SHORT;
+	luaL_checkstack(L, 2, "unpacking");
+	lua_createtable(L, (int)n, 0);
+	for (uint64_t i = 0; i < n; i++) {
+		if ((rc = read_value(L, r, depth + 1, 1, 0)))
+			return rc;
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return R_OK;
+}
+
+/* A key lua_rawset would refuse (nil, NaN): the pair is skipped. */
+static int bad_key(lua_State *L, int idx)
+{
+	lua_Number x;
+
+	if (lua_type(L, idx) == LUA_TLIGHTUSERDATA)
+		return 1;
+	if (lua_type(L, idx) != LUA_TNUMBER || lua_isinteger(L, idx))
+		return 0;
+	x = lua_tonumber(L, idx);
+	return x != x;
+}
+
+static int read_map(lua_State *L, reader *r, uint64_t n, int depth, int room)
+{
+	int rc;
+
+	if (n > (uint64_t)(r->end - r->p) / 2) /* every pair takes two bytes at least */
+		return R_SHORT;
+	luaL_checkstack(L, 3, "unpacking");
+	lua_createtable(L, 0, (int)n + room);
+	for (uint64_t i = 0; i < n; i++) {
+		if ((rc = read_value(L, r, depth + 1, 1, 0)) || (rc = read_value(L, r, depth + 1, 1, 0)))
+			return rc;
+		if (bad_key(L, -2))
+			lua_pop(L, 2);
+		else
+			lua_rawset(L, -3);
+	}
+	return R_OK;
+}
+
+/* An extension value: its type byte and `len` bytes, skipped; reads as nil. */
+static int skip_ext(lua_State *L, reader *r, uint64_t len, int in_table)
+{
+	if ((uint64_t)(r->end - r->p) < len + 1)
+		return R_SHORT;
+	r->p += len + 1;
+	if (in_table)
+		lua_pushlightuserdata(L, NULL);
+	else
+		lua_pushnil(L);
+	return R_OK;
+}
+
+/* A number of `n` bytes: unsigned, signed, or a float (n = 4, 8). */
+static int read_number(lua_State *L, reader *r, int n, char kind)
+{
+	uint64_t v;
+	int rc = read_be(r, n, &v);
+
+	if (rc)
+		return rc;
+	if (kind == 'u') {
+		lua_pushinteger(L, (lua_Integer)v);
+	} else if (kind == 'i') {
+		int shift = 64 - 8 * n; /* sign-extend */
+		lua_pushinteger(L, (lua_Integer)((int64_t)(v << shift) >> shift));
+	} else if (n == 4) {
+		uint32_t bits = (uint32_t)v;
+		float f;
+
+		memcpy(&f, &bits, sizeof f);
+		lua_pushnumber(L, (lua_Number)f);
+	} else {
+		double d;
+
+		memcpy(&d, &v, sizeof d);
+		lua_pushnumber(L, (lua_Number)d);
+	}
+	return R_OK;
+}
+
+/* A value whose size follows its type byte in `n` bytes: str, bin, array, map, ext. */
+static int read_sized(lua_State *L, reader *r, int n, char kind, int depth, int in_table, int room)
+{
+	uint64_t len;
+	int rc = read_be(r, n, &len);
+
+	if (rc)
+		return rc;
+	switch (kind) {
+	case 's':
+		return read_str(L, r, len);
+	case 'a':
+		return read_array(L, r, len, depth);
+	case 'm':
+		return read_map(L, r, len, depth, room);
+	default:
+		return skip_ext(L, r, len, in_table);
+	}
+}
+
+/*
+ * Push the value at r->p and step past it. Inside a table nil is
+ * cjson.null. A map read at `depth` 0 gets room for `room` more keys.
+ */
+static int read_value(lua_State *L, reader *r, int depth, int in_table, int room)
+{
+	unsigned c;
+
+	if (depth > MAX_DEPTH)
+		return R_BAD;
+	if (r->p == r->end)
+		return R_SHORT;
+	c = *r->p++;
+	if (c <= 0x7f || c >= 0xe0) { /* positive and negative fixint */
+		lua_pushinteger(L, (lua_Integer)(int8_t)c);
+		return R_OK;
+	}
+	if (c <= 0x8f)
+		return read_map(L, r, c & 0x0f, depth, room);
+	if (c <= 0x9f)
+		return read_array(L, r, c & 0x0f, depth);
+	if (c <= 0xbf)
+		return read_str(L, r, c & 0x1f);
+	switch (c) {
+	case 0xc0:
 		if (in_table)
 			lua_pushlightuserdata(L, NULL);
 		else
 			lua_pushnil(L);
-		break;
-	case MSGPACK_OBJECT_BOOLEAN:
-		lua_pushboolean(L, o->via.boolean);
-		break;
-	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-		lua_pushinteger(L, (lua_Integer)o->via.u64);
-		break;
-	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-		lua_pushinteger(L, (lua_Integer)o->via.i64);
-		break;
-	case MSGPACK_OBJECT_FLOAT32:
-	case MSGPACK_OBJECT_FLOAT64:
-		lua_pushnumber(L, (lua_Number)o->via.f64);
-		break;
-	case MSGPACK_OBJECT_STR:
-		lua_pushlstring(L, o->via.str.ptr, o->via.str.size);
-		break;
-	case MSGPACK_OBJECT_BIN:
-		lua_pushlstring(L, o->via.bin.ptr, o->via.bin.size);
-		break;
-	case MSGPACK_OBJECT_ARRAY:
-		luaL_checkstack(L, 2, "unpacking");
-		lua_createtable(L, (int)o->via.array.size, 0);
-		for (uint32_t i = 0; i < o->via.array.size; i++) {
-			push_object(L, &o->via.array.ptr[i], 1);
-			lua_rawseti(L, -2, (lua_Integer)i + 1);
-		}
-		break;
-	case MSGPACK_OBJECT_MAP:
-		luaL_checkstack(L, 3, "unpacking");
-		lua_createtable(L, 0, (int)o->via.map.size);
-		for (uint32_t i = 0; i < o->via.map.size; i++) {
-			push_object(L, &o->via.map.ptr[i].key, 1);
-			push_object(L, &o->via.map.ptr[i].val, 1);
-			if (lua_type(L, -2) == LUA_TLIGHTUSERDATA) /* nil key */
-				lua_pop(L, 2); /* not from core.pack */
-			else
-				lua_rawset(L, -3);
-		}
-		break;
-	default: /* extension types: not from core.pack */
-		lua_pushnil(L);
-		break;
+		return R_OK;
+	case 0xc2:
+	case 0xc3:
+		lua_pushboolean(L, c == 0xc3);
+		return R_OK;
+	case 0xc4: case 0xc5: case 0xc6: /* bin 8, 16, 32 */
+		return read_sized(L, r, 1 << (c - 0xc4), 's', depth, in_table, room);
+	case 0xc7: case 0xc8: case 0xc9: /* ext 8, 16, 32 */
+		return read_sized(L, r, 1 << (c - 0xc7), 'e', depth, in_table, room);
+	case 0xca: case 0xcb: /* float 32, 64 */
+		return read_number(L, r, c == 0xca ? 4 : 8, 'f');
+	case 0xcc: case 0xcd: case 0xce: case 0xcf: /* uint 8 to 64 */
+		return read_number(L, r, 1 << (c - 0xcc), 'u');
+	case 0xd0: case 0xd1: case 0xd2: case 0xd3: /* int 8 to 64 */
+		return read_number(L, r, 1 << (c - 0xd0), 'i');
+	case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8: /* fixext 1 to 16 */
+		return skip_ext(L, r, (uint64_t)1 << (c - 0xd4), in_table);
+	case 0xd9: case 0xda: case 0xdb: /* str 8, 16, 32 */
+		return read_sized(L, r, 1 << (c - 0xd9), 's', depth, in_table, room);
+	case 0xdc: case 0xdd: /* array 16, 32 */
+		return read_sized(L, r, c == 0xdc ? 2 : 4, 'a', depth, in_table, room);
+	case 0xde: case 0xdf: /* map 16, 32 */
+		return read_sized(L, r, c == 0xde ? 2 : 4, 'm', depth, in_table, room);
+	default: /* 0xc1: never used */
+		return R_BAD;
 	}
 }
 
-static void unpacked_reset(msgpack_unpacked *u)
+int af_lua_unpack(lua_State *L, const char *s, size_t len, int n, int room)
 {
-	msgpack_unpacked_destroy(u);
-	msgpack_unpacked_init(u);
-}
+	reader r = {(const unsigned char *)s, (const unsigned char *)s + len};
+	int base = lua_gettop(L), pushed = 0;
 
-static int unpacked_gc(lua_State *L)
-{
-	unpacked_reset(lua_touserdata(L, 1));
-	return 0;
-}
+	while (r.p < r.end && (n < 0 || pushed < n)) {
+		int rc;
 
-/* The registry key of the decoding state: a msgpack_unpacked in a userdata. */
-static const char unpacked_key = 'u';
-
-/*
- * The decoded objects live in that userdata until the Lua values are built:
- * if building raises (out of memory), the next call or the collector frees
- * them.
- */
-int af_lua_unpack(lua_State *L, const char *s, size_t len, int n)
-{
-	msgpack_unpacked *u;
-	size_t off = 0;
-	int pushed = 0;
-
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &unpacked_key);
-	u = lua_touserdata(L, -1);
-	lua_pop(L, 1);
-	while (off < len && (n < 0 || pushed < n)) {
-		msgpack_unpack_return rc = msgpack_unpack_next(u, s, len, &off);
-
-		if (rc != MSGPACK_UNPACK_SUCCESS && rc != MSGPACK_UNPACK_EXTRA_BYTES) {
-			unpacked_reset(u);
-			lua_pop(L, pushed);
-			return rc == MSGPACK_UNPACK_CONTINUE ? -2 : -1;
-		}
 		luaL_checkstack(L, 2, "unpacking");
-		push_object(L, &u->data, 0);
+		if ((rc = read_value(L, &r, 0, 0, room))) {
+			lua_settop(L, base);
+			return rc;
+		}
 		pushed++;
 	}
-	unpacked_reset(u);
 	return pushed;
 }
 
@@ -268,7 +389,7 @@ static int l_unpack(lua_State *L)
 	size_t len;
 	const char *s = luaL_checklstring(L, 1, &len);
 	int n = (int)luaL_optinteger(L, 2, -1);
-	int pushed = af_lua_unpack(L, s, len, n);
+	int pushed = af_lua_unpack(L, s, len, n, 0);
 
 	if (pushed < 0) {
 		luaL_pushfail(L);
@@ -285,18 +406,9 @@ void af_pack_lua_open(lua_State *L)
 		{"unpack", l_unpack},
 		{NULL, NULL}
 	};
-	msgpack_unpacked *u;
-
 	luaL_newmetatable(L, BUFFER_MT);
 	lua_pushcfunction(L, buffer_gc);
 	lua_setfield(L, -2, "__gc");
 	lua_pop(L, 1);
-	u = lua_newuserdatauv(L, sizeof *u, 0);
-	msgpack_unpacked_init(u);
-	lua_createtable(L, 0, 1);
-	lua_pushcfunction(L, unpacked_gc);
-	lua_setfield(L, -2, "__gc");
-	lua_setmetatable(L, -2);
-	lua_rawsetp(L, LUA_REGISTRYINDEX, &unpacked_key);
 	luaL_setfuncs(L, functions, 0);
 }

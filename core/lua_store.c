@@ -110,20 +110,21 @@ static int l_store_get(lua_State *L)
 
 typedef struct unpack_ctx {
 	lua_State *L;
-	int n, pushed;
+	int n, room, pushed;
 } unpack_ctx;
 
 static void unpack_value(const void *val, size_t vlen, void *ctx)
 {
 	unpack_ctx *u = ctx;
 
-	u->pushed = af_lua_unpack(u->L, val, vlen, u->n);
+	u->pushed = af_lua_unpack(u->L, val, vlen, u->n, u->room);
 }
 
 /*
- * v1, v2, ... = store:unpack(db, key [, n]) : the first n packed values of
- * the record (see core.unpack), decoded straight from the map; nothing
- * when the key is absent or the record holds no packed values.
+ * v1, v2, ... = store:unpack(db, key [, n [, room]]) : the first n packed
+ * values of the record (see core.unpack), decoded straight from the map,
+ * tables among them made with room for `room` more keys; nothing when the
+ * key is absent or the record holds no packed values.
  */
 static int l_store_unpack(lua_State *L)
 {
@@ -131,10 +132,11 @@ static int l_store_unpack(lua_State *L)
 	int db = luaL_checkoption(L, 2, NULL, db_names);
 	size_t klen;
 	const char *key = luaL_checklstring(L, 3, &klen);
-	unpack_ctx u = {L, (int)luaL_optinteger(L, 4, -1), 0};
+	unpack_ctx u = {L, (int)luaL_optinteger(L, 4, -1), (int)luaL_optinteger(L, 5, 0), 0};
 	int rc;
 
-	lua_settop(L, 4);
+	luaL_argcheck(L, u.room >= 0 && u.room <= 64, 5, "room must be 0 to 64");
+	lua_settop(L, 5);
 	rc = af_store_get(s, db, key, klen, unpack_value, &u);
 	if (rc == AF_ENOTFOUND)
 		return 0;

@@ -469,6 +469,12 @@ end
 -- inputs, which change the key but not the definition.
 local INPUTS = { prompt = "string", params = "table", files = "table" }
 
+-- Whether the cache may answer a call before it is prepared: it is on,
+-- and nothing is planned or replayed.
+local function cache_answers_now()
+  return not core.options.no_cache and not plan.active() and not replay.active() and store.get() ~= nil
+end
+
 -- The cache key of af.agent(name, opts) when the call can be answered
 -- without preparing it (a cacheable agent, only task inputs among the
 -- options, nothing replayed or planned), with the definition and the
@@ -476,8 +482,8 @@ local INPUTS = { prompt = "string", params = "table", files = "table" }
 -- reports why).
 local function quick_key(name, opts)
   local def = type(name) == "string" and agents.get(name)
-  if not def or def.cache == false or core.options.no_cache or plan.active() or replay.active()
-      or not store.get() or (def.fallback and not agents.get(def.fallback)) then
+  if not def or def.cache == false or not cache_answers_now()
+      or (def.fallback and not agents.get(def.fallback)) then
     return nil
   end
   if opts ~= nil then
@@ -492,8 +498,11 @@ local function quick_key(name, opts)
   end
   local o = opts or NO_OPTIONS
   local prompt = o.prompt or def.prompt or ""
-  local ok, key = pcall(cache.key, def, cache.definition_hash(def, o), prompt,
-    o.params or def.params or NO_OPTIONS, o.files or def.files or NO_OPTIONS)
+  local params, patterns = o.params or def.params or NO_OPTIONS, o.files or def.files or NO_OPTIONS
+  local ok, key = pcall(cache.quick_key, def, prompt, params, patterns)
+  if ok and not key then
+    ok, key = pcall(cache.key, def, cache.definition_hash(def, o), prompt, params, patterns)
+  end
   if ok and not inflight[key] then
     return key, def, prompt
   end

@@ -301,6 +301,35 @@ function M.key(def, def_hash, prompt, params, file_patterns)
     p.configs and config_part(def) or EMPTY, def.env and env_part(def.env) or EMPTY, commit, branch)
 end
 
+-- Per definition: the static hash of its quick keys, and whether its file
+-- part holds content hashes; static = false when its policy needs more than
+-- files (configs, env, commit, branch), whose keys come from M.key.
+local quick = setmetatable({}, { __mode = "k" })
+
+local function quick_of(def)
+  local p = policy_of(def)
+  local q = { static = false, content = p.files }
+  if not (p.configs or p.commit or p.branch or def.env) then
+    q.static = static_hash(def.name, base_hash(def), executor_version(def.executor), def.model or "",
+      def.salt or "")
+  end
+  quick[def] = q
+  return q
+end
+
+--- The key M.key gives a call of `def` under its own definition hash (a
+-- call whose options are only task inputs), made from what every such key
+-- of `def` shares; nil when its policy needs more than files (use M.key).
+-- Raises as M.key does.
+function M.quick_key(def, prompt, params, file_patterns)
+  local q = quick[def] or quick_of(def)
+  if not q.static then
+    return nil
+  end
+  local paths = #file_patterns == 0 and "" or encode_paths((file_part(file_patterns, q.content)))
+  return core.hash_parts(q.static, core.hash(prompt), params_hash(params), paths, "", "", "", "")
+end
+
 -- A stored output: `output` itself, or the packed value in the blob table
 -- under hash `blob`.
 local function stored_output(output, blob)
@@ -351,7 +380,8 @@ function M.lookup(key)
   if not s then
     return nil, "miss"
   end
-  local v, expires_at, r = s:unpack("entries", key, 3)
+  -- room for the fields a hit's record adds (cached, key, agent, run_id, ...)
+  local v, expires_at, r = s:unpack("entries", key, 3, 12)
   if v ~= M.VERSION or type(r) ~= "table" then
     return nil, "miss"
   end

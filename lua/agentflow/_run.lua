@@ -51,7 +51,8 @@ function M.begin_step(name)
     require("agentflow._runs").begin(M.id())
   end
   state.steps = state.steps + 1
-  table.insert(state.running, name)
+  local running = state.running
+  running[#running + 1] = name
   if core.options.metrics_addr then
     require("agentflow._live").step_started(name)
   end
@@ -63,9 +64,14 @@ end
 
 --- The step of agent `name` ended with result `r` (nil: it was cancelled).
 function M.end_step(name, r)
-  for i, n in ipairs(state.running) do
-    if n == name then
-      table.remove(state.running, i)
+  local running = state.running
+  for i = #running, 1, -1 do -- most often the last one started
+    if running[i] == name then
+      if i == #running then
+        running[i] = nil
+      else
+        table.remove(running, i)
+      end
       break
     end
   end

@@ -59,14 +59,14 @@ end
 
 --- Whether records of `level` are kept (so callers can skip building them).
 function M.enabled(level)
-  return RANK[level] >= thresholds()
+  return RANK[level] >= (threshold or thresholds())
 end
 
 --- Write a record of `level` ("INFO", ...) from `component`; `context` is a
 -- table (encoded as JSON by the C logger; values JSON cannot hold are
 -- written as text). Returns at once when the level is below the threshold.
 function M.write(level, component, message, context)
-  if RANK[level] < thresholds() then
+  if RANK[level] < (threshold or thresholds()) then
     return
   end
   local l = open()
@@ -89,14 +89,14 @@ end
 -- cost_usd, key, tokens_in, tokens_out, reason, error and summary (its
 -- first 200 bytes), written by the C logger straight from `r`.
 function M.step(level, name, r)
-  if RANK[level] < thresholds() then
+  if RANK[level] < (threshold or thresholds()) then
     return
   end
-  local l = open()
+  local l = logger or open()
   if not l then
     return
   end
-  local id = core.options.workflow and run_id() or nil
+  local id = core.options.workflow and (the_run_id or run_id()) or nil
   if #patterns > 0 then
     l:write(level, "step", "step ended", hide(core.log_step_json(id, name, r)))
   else

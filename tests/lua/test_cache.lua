@@ -111,6 +111,36 @@ t.test("packed values round-trip: integers stay integers, JSON null stays", func
   t.eq({ nil, "not a packed value" }, { core.unpack("\xc1") })
 end)
 
+t.test("the reader takes every size of every packed type, and damaged bytes are an error", function()
+  local core = require "agentflow.core"
+  local values = { 0, 127, 128, 255, 256, 65535, 65536, 4294967295, 4294967296, math.maxinteger,
+    -1, -32, -33, -128, -129, -32768, -32769, -2147483648, -2147483649, math.mininteger,
+    0.5, -1e300, "", string.rep("s", 31), string.rep("s", 32), string.rep("s", 255),
+    string.rep("s", 256), string.rep("s", 65536) }
+  for _, v in ipairs(values) do
+    local back = core.unpack(core.pack(v))
+    t.eq(v, back)
+    t.eq(math.type(v), math.type(back))
+  end
+  local long, wide = {}, {}
+  for i = 1, 70000 do
+    long[i] = i
+  end
+  for i = 1, 20 do
+    wide["k" .. i] = i
+  end
+  t.eq(long, core.unpack(core.pack(long)))
+  t.eq(wide, core.unpack(core.pack(wide)))
+  -- written by other packers: float 32, bin 8, an extension (nil), nil and NaN map keys (skipped)
+  t.eq(1.5, core.unpack("\xca\x3f\xc0\x00\x00"))
+  t.eq("ab", core.unpack("\xc4\x02ab"))
+  t.eq({ nil, 7 }, { core.unpack("\xd4\x01\xff\x07") })
+  t.eq({ a = 1 }, core.unpack("\x83\xc0\x01\xcb\x7f\xf8\x00\x00\x00\x00\x00\x00\x02\xa1a\x01"))
+  t.eq({ nil, "truncated packed value" }, { core.unpack("\xdd\xff\xff\xff\xff\x01") })
+  t.eq({ nil, "truncated packed value" }, { core.unpack("\x92\x01") })
+  t.eq({ nil, "not a packed value" }, { core.unpack(string.rep("\x91", 100) .. "\x01") })
+end)
+
 t.test("a hit answered before preparing the call gives the full path's record", function()
   local n = 0
   af.define_agent("counted", { run = function() n = n + 1; return { status = "success", output = "out\nmore",
