@@ -261,7 +261,10 @@ static char *lines_room(lua_State *L, lines *b, size_t need)
 	return b->p + b->len;
 }
 
-/* lines:add(v1, v2, ...) : one line, the values (strings or numbers) separated by spaces */
+/*
+ * n = lines:add(v1, v2, ...) : one more line, the values (strings or
+ * numbers) separated by spaces; n lines now
+ */
 static int lines_add(lua_State *L)
 {
 	lines *b = luaL_checkudata(L, 1, LINES_MT);
@@ -290,8 +293,8 @@ static int lines_add(lua_State *L)
 		b->len += len;
 		b->p[b->len++] = i < n ? ' ' : '\n';
 	}
-	b->count++;
-	return 0;
+	lua_pushinteger(L, ++b->count);
+	return 1;
 }
 
 /* n = lines:count() */

@@ -262,13 +262,14 @@ static long long count_of(const MDB_val *v)
 
 /*
  * The count at k grows by op->add, followed by op->val if any (see store.h).
- * Written without printf: a run writes one count per cache entry it used.
+ * Through a cursor, so the key is looked up once, and without printf: a run
+ * writes one count per cache entry it used.
  */
-static int add_count(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, const af_store_op *op)
+static int add_count(MDB_cursor *cur, MDB_val *k, const af_store_op *op)
 {
 	char buf[24 + 1 + 64], tmp[24], *digits;
 	MDB_val v;
-	int rc = mdb_get(txn, dbi, k, &v);
+	int rc = mdb_cursor_get(cur, k, &v, MDB_SET_KEY);
 	size_t n, vlen = op->vlen < 64 ? op->vlen : 64;
 
 	if (rc != 0 && rc != MDB_NOTFOUND)
@@ -283,27 +284,34 @@ static int add_count(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, const af_store_op *o
 	}
 	v.mv_size = n;
 	v.mv_data = buf;
-	return mdb_put(txn, dbi, k, &v, 0);
+	return mdb_cursor_put(cur, k, &v, rc == 0 ? MDB_CURRENT : 0);
 }
 
+/* Apply ops in txn; counts go through one cursor per database, opened on first use. */
 static int apply(af_store *s, MDB_txn *txn, const af_store_op *ops, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
+	MDB_cursor *cur[AF_DB_COUNT] = {0};
+	int rc = 0;
+
+	for (size_t i = 0; i < n && (rc == 0 || rc == MDB_NOTFOUND); i++) {
 		MDB_val k = {ops[i].klen, (void *)ops[i].key};
 		MDB_val v = {ops[i].vlen, (void *)ops[i].val};
 		MDB_dbi dbi = s->dbi[ops[i].db];
-		int rc;
 
-		if (ops[i].add)
-			rc = add_count(txn, dbi, &k, &ops[i]);
-		else if (ops[i].val)
+		if (ops[i].add) {
+			rc = cur[ops[i].db] ? 0 : mdb_cursor_open(txn, dbi, &cur[ops[i].db]);
+			if (rc == 0)
+				rc = add_count(cur[ops[i].db], &k, &ops[i]);
+		} else if (ops[i].val) {
 			rc = mdb_put(txn, dbi, &k, &v, 0);
-		else
+		} else {
 			rc = mdb_del(txn, dbi, &k, NULL);
-		if (rc && rc != MDB_NOTFOUND)
-			return rc;
+		}
 	}
-	return 0;
+	for (int db = 0; db < AF_DB_COUNT; db++)
+		if (cur[db])
+			mdb_cursor_close(cur[db]);
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 /* Double the map after MDB_MAP_FULL: no transaction may be active. */

@@ -176,7 +176,9 @@ end
 -- Fill the fields of DESIGN.md's result record.
 local function record(name, run_id, step, r, started)
   r.agent = name
-  r.summary = summary_of(r)
+  if type(r.summary) ~= "string" then -- a hit's is stored with it
+    r.summary = summary_of(r)
+  end
   r.metrics = r.metrics or {}
   r.cached = r.cached or false
   r.duration = core.monotonic() - started

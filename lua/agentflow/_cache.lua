@@ -388,7 +388,9 @@ function M.lookup(key)
   if expires_at and expires_at <= core.now() then
     return nil, "ttl"
   end
-  r.output, r.output_blob = stored_output(r.output, r.output_blob), nil
+  if r.output_blob then
+    r.output, r.output_blob = stored_output(r.output, r.output_blob), nil
+  end
   r.cached, r.attempts, r.cost_usd, r.key = true, 0, 0, key
   return r
 end
@@ -406,12 +408,14 @@ local function write_counts()
   store.flush()
 end
 
+local function start_counting()
+  counts = { hits = {}, misses = {}, access = {} }
+  require("agentflow._run").on_finish(write_counts)
+  return counts
+end
+
 local function count(kind, name)
-  if not counts then
-    counts = { hits = {}, misses = {}, access = {} }
-    require("agentflow._run").on_finish(write_counts)
-  end
-  local t = counts[kind]
+  local t = (counts or start_counting())[kind]
   t[name] = (t[name] or 0) + 1
 end
 
@@ -430,8 +434,10 @@ end
 
 --- Count a hit of `agent` on entry `key`.
 function M.count_hit(agent, key)
-  count("hits", agent)
-  count("access", key)
+  local c = counts or start_counting()
+  local hits, access = c.hits, c.access
+  hits[agent] = (hits[agent] or 0) + 1
+  access[key] = (access[key] or 0) + 1
 end
 
 --- Count and log a miss of `agent` ("ttl" or "miss").

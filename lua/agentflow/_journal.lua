@@ -135,8 +135,7 @@ function M.hit(run_id, step, agent, key)
     end)
   end
   hits_run, first_hit = run_id, first_hit or step
-  hits:add(step, key, agent)
-  if hits:count() >= CHUNK then
+  if hits:add(step, key, agent) >= CHUNK then
     write_hits()
   end
 end

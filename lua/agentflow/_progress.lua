@@ -32,7 +32,7 @@ end
 
 --- Whether progress is shown at all (AGENTFLOW_PROGRESS=off: not).
 function M.enabled()
-  return get_mode() ~= "off"
+  return (mode or get_mode()) ~= "off"
 end
 
 --- Remove the status line, so that other output starts on a clean line.

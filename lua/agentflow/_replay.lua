@@ -27,7 +27,7 @@ end
 
 --- Whether replay is going on (it ends at the first step that differs).
 function M.active()
-  return M.source() ~= nil and not ended
+  return not ended and (core.options.resume or core.options.parent) ~= nil
 end
 
 local function stop(fmt, ...)
