@@ -214,6 +214,26 @@ static int append(af_log *log, size_t *len, const char *s, size_t n)
 }
 
 /*
+ * The first needle[0..nl) in s[0..n), or NULL. memchr finds candidates
+ * many bytes at a time: glibc's memmem costs more on the short texts of
+ * records, which almost never hold a secret.
+ */
+static const char *find(const char *s, size_t n, const char *needle, size_t nl)
+{
+	const char *end = s + n, *p = s;
+
+	if (nl == 0 || nl > n)
+		return nl == 0 ? s : NULL;
+	while ((p = memchr(p, needle[0], (size_t)(end - p) - nl + 1))) {
+		if (!memcmp(p + 1, needle + 1, nl - 1))
+			return p;
+		if ((size_t)(end - ++p) < nl)
+			break;
+	}
+	return NULL;
+}
+
+/*
  * The text `s` with every secret and bearer token replaced, in log->work
  * (valid until the next call); `s` itself when there is nothing to hide.
  */
@@ -228,12 +248,12 @@ static const char *redact(af_log *log, const char *s, size_t *n)
 		const char *p = src, *end = src + len, *hit;
 		char *dst;
 
-		if (!memmem(src, len, needle, nl))
+		if (!find(src, len, needle, nl))
 			continue;
 		if (reserve(&log->buf, &log->cap, 0, len * 3 + 16)) /* a scratch copy */
 			return src;
 		dst = log->buf;
-		while ((hit = memmem(p, (size_t)(end - p), needle, nl))) {
+		while ((hit = find(p, (size_t)(end - p), needle, nl))) {
 			memcpy(dst + out, p, (size_t)(hit - p));
 			out += (size_t)(hit - p);
 			if (i == log->nsecrets) { /* keep "Bearer ", hide the token */

@@ -227,6 +227,32 @@ static int l_copy(lua_State *L)
 	return 1;
 }
 
+/*
+ * ok = core.has_only(t, types) : whether every key of t is a key of `types`
+ * naming the type of its value ({prompt = "string"}): the check of a call's
+ * options made at every step, without a Lua loop.
+ */
+static int l_has_only(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	lua_pushnil(L);
+	while (lua_next(L, 1)) {
+		const char *want;
+
+		lua_pushvalue(L, -2);
+		lua_rawget(L, 2);
+		want = lua_tostring(L, -1);
+		if (!want || strcmp(want, luaL_typename(L, -2)) != 0) {
+			lua_pushboolean(L, 0);
+			return 1;
+		}
+		lua_pop(L, 2);
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 #define LINES_MT "agentflow.lines"
 
 /* Text built a line at a time (see l_lines). */
@@ -339,6 +365,7 @@ static int l_lines(lua_State *L)
 static const luaL_Reg core_functions[] = {
 	{"caller", l_caller},
 	{"copy", l_copy},
+	{"has_only", l_has_only},
 	{"lines", l_lines},
 	{"state_dir", l_state_dir},
 	{"script_path", l_script_path},

@@ -327,12 +327,23 @@ static int l_log_json(lua_State *L)
  */
 static void member(lua_State *L, json_buf *b, const char *k, size_t klen, int idx)
 {
-	if (lua_isnoneornil(L, idx))
+	int type = lua_type(L, idx);
+	const char *s;
+	size_t len;
+
+	if (type == LUA_TNIL || type == LUA_TNONE)
 		return;
 	if (b->len > 1)
 		json_add(L, b, ",", 1);
 	json_add(L, b, k, klen);
-	json_value(L, b, idx, 1);
+	if (type == LUA_TSTRING) { /* most values of a step record are strings or numbers */
+		s = lua_tolstring(L, idx, &len);
+		json_string(L, b, s, len);
+	} else if (type == LUA_TNUMBER) {
+		json_number(L, b, idx);
+	} else {
+		json_value(L, b, idx, 1);
+	}
 }
 
 #define MEMBER(L, b, name, idx) member(L, b, "\"" name "\":", sizeof name + 2, idx)

@@ -370,7 +370,7 @@ static int l_hash(lua_State *L)
 	char hex[AF_HASH_HEX];
 
 	af_hash(s, len, hex);
-	lua_pushstring(L, hex);
+	lua_pushlstring(L, hex, AF_HASH_HEX - 1);
 	return 1;
 }
 
@@ -419,7 +419,7 @@ static int l_hash_parts(lua_State *L)
 	} else {
 		af_hash_digest(XXH3_128bits(buf, used), hex);
 	}
-	lua_pushstring(L, hex);
+	lua_pushlstring(L, hex, AF_HASH_HEX - 1);
 	return 1;
 }
 
@@ -433,7 +433,7 @@ static int l_hash_file(lua_State *L)
 		lua_pushstring(L, af_error_last());
 		return 2;
 	}
-	lua_pushstring(L, hex);
+	lua_pushlstring(L, hex, AF_HASH_HEX - 1);
 	return 1;
 }
 

@@ -488,15 +488,8 @@ local function quick_key(name, opts)
       or (def.fallback and not agents.get(def.fallback)) then
     return nil
   end
-  if opts ~= nil then
-    if type(opts) ~= "table" then
-      return nil
-    end
-    for k, v in next, opts do
-      if INPUTS[k] ~= type(v) then
-        return nil
-      end
-    end
+  if opts ~= nil and (type(opts) ~= "table" or not core.has_only(opts, INPUTS)) then
+    return nil
   end
   local o = opts or NO_OPTIONS
   local prompt = o.prompt or def.prompt or ""

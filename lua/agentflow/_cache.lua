@@ -18,7 +18,7 @@ local M = {}
 
 --- Bumped when the encoding of a key or an entry changes: old entries
 -- then miss (and `cache prune` removes them).
-M.VERSION = 2
+M.VERSION = 3
 
 --- TTLs in seconds by agent name (the seed's), and for every other agent.
 M.DEFAULT_TTLS = { ["business-logic-validator"] = 168 * 3600, ["api-integration-tester"] = 48 * 3600 }
@@ -210,9 +210,11 @@ local function static_hash(agent, definition, executor, model, salt)
 end
 
 -- The key: a hash over the parts, each length-prefixed, in a fixed order.
-local function key_of(agent, definition, executor, model, salt, prompt_h, params_h, file_hashes,
+-- The prompt goes in as it is (hashing its hash first would cost a string
+-- per call); manifests keep its hash.
+local function key_of(agent, definition, executor, model, salt, prompt, params_h, file_hashes,
                       configs, env, commit, branch)
-  return core.hash_parts(static_hash(agent, definition, executor, model, salt), prompt_h,
+  return core.hash_parts(static_hash(agent, definition, executor, model, salt), prompt,
     params_h, encode_paths(file_hashes), encode_paths(configs), encode_paths(env), commit or "",
     branch or "")
 end
@@ -233,13 +235,15 @@ local function config_part(def)
 end
 
 -- What a cache hit does not need is made on first use: the lineage of
--- the agent and prompt, the parts of the key as manifests keep them, and
--- the inputs shown by `cache show`.
+-- the agent and prompt, the prompt's hash and the parts of the key as
+-- manifests keep them, and the inputs shown by `cache show`.
 local Identity = {
   __index = function(c, k)
     local v
     if k == "lineage_p" then
       v = "p:" .. core.hash(string.pack("s4s4", c.agent, c.prompt)) .. "/"
+    elseif k == "prompt_hash" then
+      v = core.hash(c.prompt)
     elseif k == "parts" then
       v = { v = M.VERSION, agent = c.agent, definition = c.definition, executor = c.executor,
         model = c.model, prompt = c.prompt_hash, params = c.params_hash, salt = c.salt,
@@ -273,7 +277,6 @@ function M.prepare(def, task, def_hash)
     model = def.model or "",
     salt = def.salt or "",
     prompt = task.prompt,
-    prompt_hash = core.hash(task.prompt),
     params = task.params,
     params_hash = params_hash(task.params),
     files = file_hashes,
@@ -285,7 +288,7 @@ function M.prepare(def, task, def_hash)
     lineage_a = la,
     ttl = M.ttl(def),
   }, Identity)
-  c.key = key_of(c.agent, c.definition, c.executor, c.model, c.salt, c.prompt_hash, c.params_hash,
+  c.key = key_of(c.agent, c.definition, c.executor, c.model, c.salt, c.prompt, c.params_hash,
     c.files, c.configs, c.env, c.commit, c.branch)
   return c
 end
@@ -297,7 +300,7 @@ function M.key(def, def_hash, prompt, params, file_patterns)
   local p = policy_of(def)
   local commit, branch = git_part(p)
   return key_of(def.name, def_hash, executor_version(def.executor), def.model or "", def.salt or "",
-    core.hash(prompt), params_hash(params), (file_part(file_patterns, p.files)),
+    prompt, params_hash(params), (file_part(file_patterns, p.files)),
     p.configs and config_part(def) or EMPTY, def.env and env_part(def.env) or EMPTY, commit, branch)
 end
 
@@ -327,7 +330,7 @@ function M.quick_key(def, prompt, params, file_patterns)
     return nil
   end
   local paths = #file_patterns == 0 and "" or encode_paths((file_part(file_patterns, q.content)))
-  return core.hash_parts(q.static, core.hash(prompt), params_hash(params), paths, "", "", "", "")
+  return core.hash_parts(q.static, prompt, params_hash(params), paths, "", "", "", "")
 end
 
 -- A stored output: `output` itself, or the packed value in the blob table

@@ -59,8 +59,12 @@ static void test_secrets_are_redacted(void)
 	af_log_add_secret(log, "abc"); /* too short to redact */
 	af_log_write(log, AF_LOG_INFO, "agent", "key sk-ant-12345 and hunter22",
 		     "{\"header\":\"Authorization: Bearer eyJhbGc.iOi-J9_x\",\"k\":\"sk-ant-12345\"}");
+	af_log_write(log, AF_LOG_INFO, "agent", "hunter2 hunterhunter22", "{\"end\":\"xhunter22\"}");
+	af_log_write(log, AF_LOG_INFO, "agent", "Bearer", "{\"k\":\"Bearer abc\"}");
 	af_log_close(log);
 	text = slurp(path);
+	T_CHECK(strstr(text, "\"message\":\"hunter2 hunter[REDACTED]\",\"context\":{\"end\":\"x[REDACTED]\"}") != NULL);
+	T_CHECK(strstr(text, "\"message\":\"Bearer\",\"context\":{\"k\":\"Bearer [REDACTED]\"}") != NULL);
 	T_CHECK(strstr(text, "sk-ant") == NULL);
 	T_CHECK(strstr(text, "hunter22") == NULL);
 	T_CHECK(strstr(text, "eyJhbGc") == NULL);

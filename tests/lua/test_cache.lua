@@ -194,6 +194,16 @@ t.test("use counters of a whole run are written in one op", function()
   t.raises("not a string", s.write, s, { { "counters", "t-hits/", false, { 1 } } })
 end)
 
+t.test("has_only checks every key and the type of its value", function()
+  local core = require "agentflow.core"
+  local inputs = { prompt = "string", params = "table" }
+  t.eq(true, core.has_only({}, inputs))
+  t.eq(true, core.has_only({ prompt = "p", params = {} }, inputs))
+  t.eq(false, core.has_only({ prompt = 1 }, inputs))
+  t.eq(false, core.has_only({ prompt = "p", retries = 1 }, inputs))
+  t.eq(false, core.has_only({ [1] = "p" }, inputs))
+end)
+
 t.test("lines are built in C and taken whole", function()
   local core = require "agentflow.core"
   local lines = core.lines()
