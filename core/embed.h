@@ -1,8 +1,9 @@
 /*
  * embed.h - the Lua library compiled into the program.
  *
- * The table is generated at build time from lua/ (tools/cmake/embed_lua.cmake)
- * and sorted by module name. Sources stay unparsed until required.
+ * The table is generated at build time from lua/ (tools/embed_lua.c): each
+ * module compiled to Lua bytecode (debug information kept), sorted by
+ * module name. A module is loaded only when it is required.
  */
 #ifndef AF_EMBED_H
 #define AF_EMBED_H
@@ -12,7 +13,7 @@
 typedef struct af_embed_module {
 	const char *name;           /* "agentflow", "agentflow._pretty", ... */
 	const char *path;           /* "lua/agentflow/init.lua": for chunk names */
-	const unsigned char *source;
+	const unsigned char *code; /* Lua bytecode */
 	size_t size;
 } af_embed_module;
 

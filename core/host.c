@@ -52,7 +52,7 @@ static int search_embedded(lua_State *L)
 		return 1;
 	}
 	lua_pushfstring(L, "@%s", m->path);
-	if (luaL_loadbufferx(L, (const char *)m->source, m->size, lua_tostring(L, -1), "t") != LUA_OK)
+	if (luaL_loadbufferx(L, (const char *)m->code, m->size, lua_tostring(L, -1), "b") != LUA_OK)
 		return luaL_error(L, "error loading embedded module '%s':\n\t%s", name,
 				  lua_tostring(L, -1));
 	lua_pushstring(L, m->path);
