@@ -471,24 +471,29 @@ end
 -- inputs, which change the key but not the definition.
 local INPUTS = { prompt = "string", params = "table", files = "table" }
 
--- Whether the cache may answer a call before it is prepared: it is on,
--- and nothing is planned or replayed.
+-- Whether the cache may answer calls before they are prepared: it is on
+-- and nothing is planned (fixed for the process), and nothing is replayed.
+local early = nil
+
 local function cache_answers_now()
-  return not core.options.no_cache and not plan.active() and not replay.active() and store.get() ~= nil
+  if early == nil then
+    early = not core.options.no_cache and not plan.active() and store.get() ~= nil
+  end
+  return early and not replay.active()
 end
 
--- The cache key of af.agent(name, opts) when the call can be answered
--- without preparing it (a cacheable agent, only task inputs among the
--- options, nothing replayed or planned), with the definition and the
--- prompt. nil otherwise, or when computing it fails (the full path then
--- reports why).
-local function quick_key(name, opts)
+-- af.agent answered by the cache without preparing the call: when the
+-- agent is cacheable, the options are only task inputs, nothing is
+-- replayed or planned, no identical call is in flight and the entry is
+-- fresh. It gives the same step, result record, log record and journal
+-- record as the full path gives a hit (run_step). nil otherwise, also when
+-- computing the key fails (the full path then reports why).
+local function quick_hit(name, opts)
+  local started = core.monotonic()
   local def = type(name) == "string" and agents.get(name)
   if not def or def.cache == false or not cache_answers_now()
-      or (def.fallback and not agents.get(def.fallback)) then
-    return nil
-  end
-  if opts ~= nil and (type(opts) ~= "table" or not core.has_only(opts, INPUTS)) then
+      or (def.fallback and not agents.get(def.fallback))
+      or (opts ~= nil and (type(opts) ~= "table" or not core.has_only(opts, INPUTS))) then
     return nil
   end
   local o = opts or NO_OPTIONS
@@ -498,18 +503,7 @@ local function quick_key(name, opts)
   if ok and not key then
     ok, key = pcall(cache.key, def, cache.definition_hash(def, o), prompt, params, patterns)
   end
-  if ok and not inflight[key] then
-    return key, def, prompt
-  end
-end
-
--- af.agent answered by the cache without preparing the call: the same
--- step, result record, log record and journal record as the full path
--- gives a hit (run_step). nil on a miss.
-local function quick_hit(name, opts)
-  local started = core.monotonic()
-  local key, def, prompt = quick_key(name, opts)
-  local r = key and cache.lookup(key)
+  local r = ok and not inflight[key] and cache.lookup(key)
   if not r then
     return nil
   end

@@ -330,7 +330,8 @@ function M.quick_key(def, prompt, params, file_patterns)
     return nil
   end
   local paths = #file_patterns == 0 and "" or encode_paths((file_part(file_patterns, q.content)))
-  return core.hash_parts(q.static, prompt, params_hash(params), paths, "", "", "", "")
+  return core.hash_parts(q.static, prompt, next(params) == nil and EMPTY_PARAMS or canon.hash(params),
+    paths, "", "", "", "")
 end
 
 -- A stored output: `output` itself, or the packed value in the blob table

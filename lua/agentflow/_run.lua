@@ -17,21 +17,23 @@ local state = {
   started = core.monotonic(),
 }
 
---- The run id: UTC time of the first use and 4 random bytes, e.g.
--- "20261124T101500Z-3fa2c01b". Stable for the process.
-function M.id()
-  if not state.id and core.options.resume then
-    state.id = core.options.resume
+-- A new run id: UTC time and 4 random bytes, "20261124T101500Z-3fa2c01b".
+local function new_id()
+  local f = io.open("/dev/urandom", "rb")
+  local bytes = f and f:read(4) or string.pack("<I4", math.random(0, 0xffffffff))
+  if f then
+    f:close()
   end
+  return os.date("!%Y%m%dT%H%M%SZ") .. "-" .. (bytes:gsub(".", function(c)
+    return string.format("%02x", c:byte())
+  end))
+end
+
+--- The run id (the resumed run's, else a new one made on first use).
+-- Stable for the process.
+function M.id()
   if not state.id then
-    local f = io.open("/dev/urandom", "rb")
-    local bytes = f and f:read(4) or string.pack("<I4", math.random(0, 0xffffffff))
-    if f then
-      f:close()
-    end
-    state.id = os.date("!%Y%m%dT%H%M%SZ") .. "-" .. (bytes:gsub(".", function(c)
-      return string.format("%02x", c:byte())
-    end))
+    state.id = core.options.resume or new_id()
   end
   return state.id
 end
