@@ -26,7 +26,7 @@ struct af_log {
 	int keep;
 	char *secrets[MAX_SECRETS];
 	int nsecrets;
-	/* scratch: the record being built, and redaction's working copies */
+	/* redaction's scratch and working copies */
 	char *buf, *work;
 	size_t cap, wcap;
 	time_t ts_sec; /* the second ts_prefix shows */
@@ -175,42 +175,39 @@ static int reserve(char **buf, size_t *cap, size_t len, size_t need)
 	return 0;
 }
 
-/* Append s (n bytes) to buf as the inside of a JSON string. */
-static int append_escaped(af_log *log, size_t *len, const char *s, size_t n)
+/* Write s (n bytes) at p as the inside of a JSON string (room: n * 6); returns the end. */
+static char *put_escaped(char *p, const char *s, size_t n)
 {
-	if (reserve(&log->buf, &log->cap, *len, n * 6 + 1))
-		return -1;
+	static const char hex[] = "0123456789abcdef";
+
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		char *p = log->buf + *len;
 
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			*p++ = (char)c;
+			continue;
+		}
+		*p++ = '\\';
 		if (c == '"' || c == '\\') {
-			p[0] = '\\';
-			p[1] = (char)c;
-			*len += 2;
+			*p++ = (char)c;
 		} else if (c == '\n') {
-			memcpy(p, "\\n", 2);
-			*len += 2;
+			*p++ = 'n';
 		} else if (c == '\t') {
-			memcpy(p, "\\t", 2);
-			*len += 2;
-		} else if (c < 0x20) {
-			*len += (size_t)snprintf(p, 7, "\\u%04x", c);
+			*p++ = 't';
 		} else {
-			*p = (char)c;
-			*len += 1;
+			memcpy(p, "u00", 3);
+			p[3] = hex[c >> 4];
+			p[4] = hex[c & 15];
+			p += 5;
 		}
 	}
-	return 0;
+	return p;
 }
 
-static int append(af_log *log, size_t *len, const char *s, size_t n)
+static char *put(char *p, const char *s, size_t n)
 {
-	if (reserve(&log->buf, &log->cap, *len, n))
-		return -1;
-	memcpy(log->buf + *len, s, n);
-	*len += n;
-	return 0;
+	memcpy(p, s, n);
+	return p + n;
 }
 
 /*
@@ -347,40 +344,49 @@ static char *redacted_copy(af_log *log, const char *s, size_t *n, int *oom)
 	return copy;
 }
 
-/*
- * Build the record in log->buf, made at *ns; returns its length, 0 when out
- * of memory.
- */
-static size_t build(af_log *log, int level, const char *component, const char *msg, size_t mlen,
-		    const char *ctx, size_t clen, long long *ns)
+/* The most bytes put_record writes. */
+static size_t record_bound(const char *component, size_t mlen, size_t clen)
+{
+	return 96 + strlen(component) * 6 + mlen * 6 + clen;
+}
+
+/* Write the record, made at *ns, at p (room: record_bound); returns the end. */
+static char *put_record(af_log *log, char *p, int level, const char *component, const char *msg,
+			size_t mlen, const char *ctx, size_t clen, long long *ns)
 {
 	const char *name = af_log_level_name(level);
 	char ts[32];
-	size_t len = 0;
 
 	*ns = timestamp(log, ts);
-	if (append(log, &len, "{\"timestamp\":\"", 14) || append(log, &len, ts, strlen(ts)) ||
-	    append(log, &len, "\",\"level\":\"", 11) || append(log, &len, name, strlen(name)) ||
-	    append(log, &len, "\",\"component\":\"", 15) ||
-	    append_escaped(log, &len, component, strlen(component)) ||
-	    append(log, &len, "\",\"message\":\"", 13) || append_escaped(log, &len, msg, mlen) ||
-	    append(log, &len, "\",\"context\":", 12) || append(log, &len, ctx, clen) ||
-	    append(log, &len, "}\n", 2))
-		return 0;
-	return len;
+	p = put(p, "{\"timestamp\":\"", 14);
+	p = put(p, ts, strlen(ts));
+	p = put(p, "\",\"level\":\"", 11);
+	p = put(p, name, strlen(name));
+	p = put(p, "\",\"component\":\"", 15);
+	p = put_escaped(p, component, strlen(component));
+	p = put(p, "\",\"message\":\"", 13);
+	p = put_escaped(p, msg, mlen);
+	p = put(p, "\",\"context\":", 12);
+	p = put(p, ctx, clen);
+	return put(p, "}\n", 2);
+}
+
+/* Write the first n bytes of the batch; what follows them moves to its start. */
+static int write_batch(af_log *log, size_t n)
+{
+	ssize_t w = n ? write(log->fd, log->batch, n) : 0;
+
+	memmove(log->batch, log->batch + n, log->batch_len - n);
+	log->batch_len -= n;
+	if (w != (ssize_t)n)
+		return af_error_errno(AF_EIO, "cannot write the log %s", log->path);
+	log->size += n;
+	return AF_OK;
 }
 
 int af_log_flush(af_log *log)
 {
-	size_t len = log->batch_len;
-
-	log->batch_len = 0;
-	if (len == 0)
-		return AF_OK;
-	if (write(log->fd, log->batch, len) != (ssize_t)len)
-		return af_error_errno(AF_EIO, "cannot write the log %s", log->path);
-	log->size += len;
-	return AF_OK;
+	return write_batch(log, log->batch_len);
 }
 
 void af_log_flush_all(void)
@@ -390,49 +396,39 @@ void af_log_flush_all(void)
 }
 
 /*
- * Make room for a record of `len` bytes: the batch goes out first when the
- * record would take the file past its limit (which then rotates) or the
- * batch past its size.
+ * Append one record, built straight into the batch. A record that would
+ * take the file past its limit goes to the next file: the batch before it
+ * is written, and the file rotated.
  */
-static int make_room(af_log *log, size_t len)
-{
-	if (log->size + log->batch_len + len > log->max_bytes) {
-		if (af_log_flush(log) != AF_OK)
-			return AF_EIO;
-		if (rotate(log) != AF_OK)
-			return AF_EIO;
-	}
-	if (log->batch_len + len > BATCH_BYTES && af_log_flush(log) != AF_OK)
-		return AF_EIO;
-	if (reserve(&log->batch, &log->batch_cap, log->batch_len, len))
-		return af_error_set(AF_ENOMEM, "out of memory");
-	return AF_OK;
-}
-
 int af_log_write(af_log *log, int level, const char *component, const char *message,
 		 const char *context)
 {
 	const char *ctx_in = context && *context ? context : "{}";
-	size_t mlen = strlen(message), clen = strlen(ctx_in), len;
+	size_t mlen = strlen(message), clen = strlen(ctx_in), before = log->batch_len, len;
 	long long ns = 0;
-	int oom_m, oom_c, rc;
+	int oom_m, oom_c, rc = AF_OK;
 	/* Redaction uses log->buf as scratch: its results are copied out first. */
 	char *msg = redacted_copy(log, message, &mlen, &oom_m);
 	char *ctx = redacted_copy(log, ctx_in, &clen, &oom_c);
 
-	len = oom_m || oom_c ? 0 : build(log, level, component, msg ? msg : message, mlen,
-					 ctx ? ctx : ctx_in, clen, &ns);
+	if (oom_m || oom_c ||
+	    reserve(&log->batch, &log->batch_cap, before, record_bound(component, mlen, clen))) {
+		free(msg);
+		free(ctx);
+		return af_error_set(AF_ENOMEM, "out of memory");
+	}
+	len = (size_t)(put_record(log, log->batch + before, level, component, msg ? msg : message, mlen,
+				  ctx ? ctx : ctx_in, clen, &ns) - (log->batch + before));
 	free(msg);
 	free(ctx);
-	if (len == 0)
-		return af_error_set(AF_ENOMEM, "out of memory");
-	if ((rc = make_room(log, len)) != AF_OK)
-		return rc;
-	if (log->batch_len == 0)
-		log->batch_ns = ns;
-	memcpy(log->batch + log->batch_len, log->buf, len);
 	log->batch_len += len;
-	if (level >= AF_LOG_WARN || ns - log->batch_ns >= BATCH_AGE_NS)
+	if (log->size + before + len > log->max_bytes) {
+		if ((rc = write_batch(log, before)) != AF_OK || (rc = rotate(log)) != AF_OK)
+			return rc;
+	}
+	if (log->batch_len == len)
+		log->batch_ns = ns;
+	if (level >= AF_LOG_WARN || log->batch_len >= BATCH_BYTES || ns - log->batch_ns >= BATCH_AGE_NS)
 		return af_log_flush(log);
 	return AF_OK;
 }

@@ -60,6 +60,12 @@ static char *json_room(lua_State *L, json_buf *b, size_t need)
 	return b->p + b->len;
 }
 
+static char *put(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
 static void json_add(lua_State *L, json_buf *b, const char *s, size_t n)
 {
 	memcpy(json_room(L, b, n), s, n);
@@ -73,10 +79,10 @@ static const unsigned char needs_escape[256] = {
 	['"'] = 1, ['\\'] = 1,
 };
 
-static void json_string(lua_State *L, json_buf *b, const char *s, size_t n)
+/* Write s (n bytes) at p as a JSON string (room: n * 6 + 2); returns the end. */
+static char *put_string(char *p, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	char *p = json_room(L, b, n * 6 + 2);
 	size_t i = 0;
 
 	*p++ = '"';
@@ -106,7 +112,14 @@ static void json_string(lua_State *L, json_buf *b, const char *s, size_t n)
 		}
 	}
 	*p++ = '"';
-	b->len = (size_t)(p - b->p);
+	return p;
+}
+
+static void json_string(lua_State *L, json_buf *b, const char *s, size_t n)
+{
+	char *end = put_string(json_room(L, b, n * 6 + 2), s, n);
+
+	b->len = (size_t)(end - b->p);
 }
 
 /* The decimal digits of `v` at the end of tmp[32]; returns where they start. */
@@ -191,25 +204,38 @@ static int format_double(double x, char tmp[32])
 	return n;
 }
 
-static void json_number(lua_State *L, json_buf *b, int idx)
+#define NUMBER_ROOM 32
+
+/* Write the number at idx at p (room: NUMBER_ROOM); returns the end. */
+static char *put_number(lua_State *L, char *p, int idx)
 {
-	char tmp[32], *p;
+	char tmp[32];
+	const char *digits;
 	lua_Number x;
-	int n;
+	size_t n;
 
 	if (lua_isinteger(L, idx)) { /* most numbers of a record: printf costs more than the rest */
-		p = format_integer(lua_tointeger(L, idx), tmp);
-		json_add(L, b, p, (size_t)(tmp + 32 - p));
-		return;
+		digits = format_integer(lua_tointeger(L, idx), tmp);
+		n = (size_t)(tmp + 32 - digits);
+	} else if (!isfinite(x = lua_tonumber(L, idx))) { /* JSON has no NaN or infinity */
+		digits = "null";
+		n = 4;
+	} else if (x == 0) {
+		digits = signbit(x) ? "-0" : "0";
+		n = strlen(digits);
+	} else {
+		n = (size_t)format_double((double)x, tmp);
+		digits = tmp;
 	}
-	x = lua_tonumber(L, idx);
-	if (!isfinite(x)) /* JSON has no NaN or infinity */
-		n = snprintf(tmp, sizeof tmp, "null");
-	else if (x == 0)
-		n = snprintf(tmp, sizeof tmp, signbit(x) ? "-0" : "0");
-	else
-		n = format_double((double)x, tmp);
-	json_add(L, b, tmp, (size_t)n);
+	memcpy(p, digits, n);
+	return p + n;
+}
+
+static void json_number(lua_State *L, json_buf *b, int idx)
+{
+	char *end = put_number(L, json_room(L, b, NUMBER_ROOM), idx);
+
+	b->len = (size_t)(end - b->p);
 }
 
 static void json_value(lua_State *L, json_buf *b, int idx, int depth);
@@ -328,22 +354,26 @@ static int l_log_json(lua_State *L)
 static void member(lua_State *L, json_buf *b, const char *k, size_t klen, int idx)
 {
 	int type = lua_type(L, idx);
-	const char *s;
-	size_t len;
+	const char *s = NULL;
+	size_t len = 0;
+	char *p;
 
 	if (type == LUA_TNIL || type == LUA_TNONE)
 		return;
-	if (b->len > 1)
-		json_add(L, b, ",", 1);
-	json_add(L, b, k, klen);
-	if (type == LUA_TSTRING) { /* most values of a step record are strings or numbers */
+	if (type == LUA_TSTRING)
 		s = lua_tolstring(L, idx, &len);
-		json_string(L, b, s, len);
-	} else if (type == LUA_TNUMBER) {
-		json_number(L, b, idx);
-	} else {
+	/* room for the comma, the name and a string or a number: most values of a step record */
+	p = json_room(L, b, 1 + klen + (s ? len * 6 + 2 : NUMBER_ROOM));
+	if (b->len > 1)
+		*p++ = ',';
+	p = put(p, k, klen);
+	if (s)
+		p = put_string(p, s, len);
+	else if (type == LUA_TNUMBER)
+		p = put_number(L, p, idx);
+	b->len = (size_t)(p - b->p);
+	if (!s && type != LUA_TNUMBER)
 		json_value(L, b, idx, 1);
-	}
 }
 
 #define MEMBER(L, b, name, idx) member(L, b, "\"" name "\":", sizeof name + 2, idx)
