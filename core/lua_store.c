@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <lauxlib.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -303,49 +304,243 @@ static void copy_record(const void *val, size_t vlen, void *ctx)
 		memcpy(ctx, val, vlen);
 }
 
+enum { FILE_OK, FILE_MISSING, FILE_NOT_REGULAR, FILE_ERROR };
+
+/*
+ * stat() `path` into `now`: FILE_OK, FILE_MISSING, FILE_NOT_REGULAR or
+ * FILE_ERROR (errno in *err).
+ */
+static int stat_file(const char *path, stat_record *now, int *err)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		*err = errno;
+		return errno == ENOENT || errno == ENOTDIR ? FILE_MISSING : FILE_ERROR;
+	}
+	if (!S_ISREG(st.st_mode))
+		return FILE_NOT_REGULAR;
+	now->size = (long long)st.st_size;
+	now->mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	now->ino = (long long)st.st_ino;
+	return FILE_OK;
+}
+
+/* Push what stat_file's `state` (and `err`) mean for `path`: "missing" or a message. */
+static void push_file_error(lua_State *L, const char *path, int state, int err)
+{
+	if (state == FILE_MISSING)
+		lua_pushliteral(L, "missing");
+	else
+		lua_pushfstring(L, "%s: %s", path,
+				state == FILE_NOT_REGULAR ? "not a regular file" : strerror(err));
+}
+
+/*
+ * Whether the stat cache's record `rec` holds for a file that stat() says
+ * is `now`: size, mtime and inode match and the mtime is before the record
+ * was made (git's racy rule: a file changed in the same clock tick as its
+ * record keeps its mtime).
+ */
+static int trusted(const stat_record *rec, const stat_record *now)
+{
+	return rec->size == now->size && rec->mtime_ns == now->mtime_ns && rec->ino == now->ino &&
+	       rec->mtime_ns < rec->recorded_ns && rec->hash[AF_HASH_HEX - 1] == 0;
+}
+
+/* Hash `path` into now (stat'ed) for a new record; AF_OK or an error (af_error_last). */
+static int hash_for_record(const char *path, stat_record *now)
+{
+	now->recorded_ns = coarse_ns(); /* before reading: a change while hashing is racy */
+	return af_hash_file(path, now->hash);
+}
+
 /*
  * hash = store:file_hash(abs) ; hash, record ; nil, "missing" ; nil, err
  *
- * The content hash of a file through the stat cache. A record is trusted
- * when size, mtime and inode match and the mtime is before the record was
- * made (git's racy rule: a file changed in the same clock tick as its
- * record keeps its mtime). Otherwise the file is hashed and the new record
- * is returned for the caller to write with its next commit.
+ * The content hash of a file through the stat cache: the record's when it
+ * is trusted, else the file is hashed and the new record returned for the
+ * caller to write with its next commit.
  */
 static int l_store_file_hash(lua_State *L)
 {
 	af_store *s = check_store(L);
 	const char *path = luaL_checkstring(L, 2);
 	stat_record rec = {0}, now = {0};
-	struct stat st;
+	int err = 0, state = stat_file(path, &now, &err);
 
-	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-		int missing = errno == ENOENT || errno == ENOTDIR;
-
+	if (state != FILE_OK) {
 		lua_pushnil(L);
-		if (missing)
-			lua_pushliteral(L, "missing");
-		else
-			lua_pushfstring(L, "%s: %s", path, S_ISREG(st.st_mode) ? strerror(errno) : "not a regular file");
+		push_file_error(L, path, state, err);
 		return 2;
 	}
-	now.size = (long long)st.st_size;
-	now.mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-	now.ino = (long long)st.st_ino;
 	if (af_store_get(s, AF_DB_STAT, path, strlen(path), copy_record, &rec) == AF_OK &&
-	    rec.size == now.size && rec.mtime_ns == now.mtime_ns && rec.ino == now.ino &&
-	    rec.mtime_ns < rec.recorded_ns && rec.hash[AF_HASH_HEX - 1] == 0) {
+	    trusted(&rec, &now)) {
 		lua_pushstring(L, rec.hash);
 		return 1;
 	}
-	now.recorded_ns = coarse_ns(); /* before reading: a change while hashing is racy */
-	if (af_hash_file(path, now.hash) != AF_OK) {
+	if (hash_for_record(path, &now) != AF_OK) {
 		lua_pushnil(L);
 		lua_pushstring(L, af_error_last());
 		return 2;
 	}
 	lua_pushstring(L, now.hash);
 	lua_pushlstring(L, (const char *)&now, sizeof now);
+	return 2;
+}
+
+/* A declared path of core.file_part, with what stat() and the stat cache say. */
+typedef struct part_file {
+	const char *path; /* as declared: the key names it so */
+	size_t len;
+	char *abs;        /* under the root unless it starts with '/' */
+	int state, err;   /* stat_file's */
+	stat_record now, rec;
+} part_file;
+
+static int by_path(const void *a, const void *b)
+{
+	/* strcoll, as Lua compares strings: the order table.sort gives */
+	return strcoll(((const part_file *)a)->path, ((const part_file *)b)->path);
+}
+
+static void copy_part_record(size_t i, const void *val, size_t vlen, void *ctx)
+{
+	copy_record(val, vlen, &((part_file *)ctx)[i].rec);
+}
+
+/*
+ * Read the declared paths from the table at 3 into f[], sorted and
+ * distinct; returns how many, or -1 when one is a glob.
+ */
+static lua_Integer read_paths(lua_State *L, part_file *f, lua_Integer n)
+{
+	lua_Integer m = 0;
+
+	for (lua_Integer i = 1; i <= n; i++) {
+		lua_geti(L, 3, i); /* anchored in the table */
+		f[i - 1].path = lua_tolstring(L, -1, &f[i - 1].len);
+		if (!f[i - 1].path)
+			luaL_error(L, "files[%d] is not a string", (int)i);
+		lua_pop(L, 1);
+		if (strpbrk(f[i - 1].path, "*?["))
+			return -1;
+	}
+	qsort(f, (size_t)n, sizeof *f, by_path);
+	for (lua_Integer i = 0; i < n; i++)
+		if (m == 0 || strcmp(f[i].path, f[m - 1].path) != 0)
+			f[m++] = f[i];
+	return m;
+}
+
+/* Stat every path of f[] and read their stat records (one transaction). */
+static void stat_paths(lua_State *L, af_store *s, const char *root, part_file *f, lua_Integer n)
+{
+	size_t rlen = strlen(root), bytes = 0;
+	af_store_key *keys = lua_newuserdatauv(L, sizeof *keys * (size_t)(n ? n : 1), 0);
+	char *abs;
+
+	for (lua_Integer i = 0; i < n; i++)
+		bytes += rlen + 1 + f[i].len + 1;
+	abs = lua_newuserdatauv(L, bytes ? bytes : 1, 0);
+	for (lua_Integer i = 0; i < n; i++) {
+		f[i].abs = abs;
+		if (f[i].path[0] != '/') {
+			memcpy(abs, root, rlen);
+			abs[rlen] = '/';
+			abs += rlen + 1;
+		}
+		memcpy(abs, f[i].path, f[i].len + 1);
+		abs += f[i].len + 1;
+		f[i].state = stat_file(f[i].abs, &f[i].now, &f[i].err);
+		keys[i] = (af_store_key){f[i].abs, strlen(f[i].abs)};
+	}
+	if (s && af_store_get_many(s, AF_DB_STAT, keys, (size_t)n, copy_part_record, f) != AF_OK)
+		raise_io(L);
+}
+
+/*
+ * The content hash of each file of f[] ("missing" for one that is not
+ * there) into f[i].rec.hash, hashing the files whose records are not
+ * trusted; their new records go into the table at `records` (made on first
+ * need). Returns 0, or 1 with nil and the message pushed.
+ */
+static int hash_paths(lua_State *L, part_file *f, lua_Integer n, int records)
+{
+	for (lua_Integer i = 0; i < n; i++) {
+		if (f[i].state == FILE_MISSING) {
+			memcpy(f[i].rec.hash, "missing", sizeof "missing");
+			continue;
+		}
+		if (f[i].state != FILE_OK) {
+			lua_pushnil(L);
+			push_file_error(L, f[i].abs, f[i].state, f[i].err);
+			return 1;
+		}
+		if (trusted(&f[i].rec, &f[i].now))
+			continue;
+		if (hash_for_record(f[i].abs, &f[i].now) != AF_OK) {
+			lua_pushnil(L);
+			lua_pushstring(L, af_error_last());
+			return 1;
+		}
+		f[i].rec = f[i].now;
+		if (lua_isnil(L, records)) {
+			lua_newtable(L);
+			lua_replace(L, records);
+		}
+		lua_pushlstring(L, (const char *)&f[i].now, sizeof f[i].now);
+		lua_setfield(L, records, f[i].abs);
+	}
+	return 0;
+}
+
+/*
+ * enc, records = core.file_part(store, root, paths, with_content)
+ * false (a path is a glob: expand it first) ; nil, err
+ *
+ * A cache key's file part: "path\0hash\0path\0hash..." over the distinct
+ * `paths` in sorted order, each with its content hash, "missing" when there
+ * is no such file, or "-" without content. Relative paths are under `root`.
+ * Content hashes go through the stat cache of `store` (nil: none), whose
+ * records are all read in one transaction; `records` ({abs = record}, or
+ * nil) holds the new ones, for the caller to write with its next commit.
+ * In C: a hit computes this for every declared file at every call.
+ */
+static int l_file_part(lua_State *L)
+{
+	af_store **ud = lua_isnil(L, 1) ? NULL : luaL_checkudata(L, 1, STORE_MT);
+	const char *root = luaL_checkstring(L, 2);
+	int with_content = lua_toboolean(L, 4);
+	lua_Integer n;
+	part_file *f;
+	luaL_Buffer b;
+
+	luaL_checktype(L, 3, LUA_TTABLE);
+	lua_settop(L, 4);
+	n = luaL_len(L, 3);
+	f = lua_newuserdatauv(L, sizeof *f * (size_t)(n ? n : 1), 0); /* 5 */
+	memset(f, 0, sizeof *f * (size_t)(n ? n : 1));
+	lua_pushnil(L); /* 6: the new records */
+	if ((n = read_paths(L, f, n)) < 0) {
+		lua_pushboolean(L, 0);
+		return 1;
+	}
+	if (with_content) {
+		stat_paths(L, ud && *ud ? *ud : NULL, root, f, n);
+		if (hash_paths(L, f, n, 6))
+			return 2;
+	}
+	luaL_buffinit(L, &b);
+	for (lua_Integer i = 0; i < n; i++) {
+		if (i > 0)
+			luaL_addchar(&b, '\0');
+		luaL_addlstring(&b, f[i].path, f[i].len);
+		luaL_addchar(&b, '\0');
+		luaL_addstring(&b, with_content ? f[i].rec.hash : "-");
+	}
+	luaL_pushresult(&b);
+	lua_pushvalue(L, 6);
 	return 2;
 }
 
@@ -541,6 +736,7 @@ static const luaL_Reg functions[] = {
 	{"hash", l_hash},
 	{"hash_parts", l_hash_parts},
 	{"hash_file", l_hash_file},
+	{"file_part", l_file_part},
 	{"stat", l_stat},
 	{"glob", l_glob},
 	{"glob_match", l_glob_match},

@@ -233,6 +233,24 @@ int af_store_get(af_store *s, int db, const void *key, size_t klen,
 	return rc ? fail(s, "get", rc) : AF_OK;
 }
 
+int af_store_get_many(af_store *s, int db, const af_store_key *keys, size_t n,
+		      void (*cb)(size_t i, const void *val, size_t vlen, void *ctx), void *ctx)
+{
+	MDB_txn *txn;
+	int rc = begin_read(s, &txn);
+
+	if (rc)
+		return fail(s, "read", rc);
+	for (size_t i = 0; i < n && (rc == 0 || rc == MDB_NOTFOUND); i++) {
+		MDB_val k = {keys[i].klen, (void *)keys[i].key}, v;
+
+		if ((rc = mdb_get(txn, s->dbi[db], &k, &v)) == 0)
+			cb(i, v.mv_data, v.mv_size, ctx);
+	}
+	mdb_txn_reset(txn);
+	return rc && rc != MDB_NOTFOUND ? fail(s, "get", rc) : AF_OK;
+}
+
 /* The decimal digits of v at the end of tmp[24]; returns where they start. */
 static char *decimal(long long v, char tmp[24])
 {

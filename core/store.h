@@ -76,6 +76,19 @@ const char *af_store_dir(const af_store *s);
 int af_store_get(af_store *s, int db, const void *key, size_t klen,
 		 void (*cb)(const void *val, size_t vlen, void *ctx), void *ctx);
 
+typedef struct af_store_key {
+	const void *key;
+	size_t klen;
+} af_store_key;
+
+/*
+ * Look the n `keys` up in `db` in one read transaction (cheaper than n
+ * af_store_get calls): cb(i, val, vlen, ctx) for each key i found, while
+ * its value is valid. Returns AF_OK or AF_EIO.
+ */
+int af_store_get_many(af_store *s, int db, const af_store_key *keys, size_t n,
+		      void (*cb)(size_t i, const void *val, size_t vlen, void *ctx), void *ctx);
+
 /* Apply `n` changes in one transaction: all or none (durability: above). */
 int af_store_write(af_store *s, const af_store_op *ops, size_t n);
 

@@ -98,37 +98,37 @@ local function policy_of(def)
   return p
 end
 
--- {path = content hash | "missing" | "-"} for the declared patterns.
 local EMPTY = setmetatable({}, { __newindex = function() error("read-only", 2) end })
 
--- The key's encoding of a file part, made with it (its paths come sorted):
--- see encode_paths.
-local encodings = setmetatable({}, { __mode = "k" })
-
+-- The key's encoding of the files `patterns` name (see files.part):
+-- "path\0hash\0...". Raises when it cannot be made.
 local function file_part(patterns, with_content)
   if #patterns == 0 then
-    return EMPTY, EMPTY
+    return ""
   end
-  local paths, err = files.expand(patterns)
-  if not paths then
+  local enc, err = files.part(patterns, with_content)
+  if not enc then
     error(err, 0)
   end
-  local part, enc = {}, {}
-  for i, path in ipairs(paths) do
-    local h = "-"
-    if with_content then
-      local why
-      h, why = files.hash(files.absolute(path))
-      if not h and why ~= "missing" then
-        error(why, 0)
-      end
-      h = h or "missing"
-    end
+  return enc
+end
+
+-- {path = hash} of a file part's encoding, as manifests keep it.
+local function decode_part(enc)
+  local part = {}
+  for path, h in enc:gmatch("([^\0]+)\0([^\0]+)") do
     part[path] = h
-    enc[2 * i - 1], enc[2 * i] = path, h
   end
-  encodings[part] = table.concat(enc, "\0")
-  return part, paths
+  return part
+end
+
+-- The paths of a file part's encoding, in order.
+local function part_paths(enc)
+  local paths = {}
+  for path in enc:gmatch("([^\0]+)\0[^\0]+") do
+    paths[#paths + 1] = path
+  end
+  return paths
 end
 
 -- {NAME = hash(value)}: values are hashed so secrets never reach the store.
@@ -167,12 +167,10 @@ local function executor_version(name)
   return v
 end
 
--- "path\0hash\0..." of a {path = hash} part, in path order.
-local function encode_paths(part)
+-- "NAME\0hash\0..." of an env part, in name order.
+local function encode_env(part)
   if next(part) == nil then
     return ""
-  elseif encodings[part] then
-    return encodings[part]
   end
   local keys = {}
   for k in pairs(part) do
@@ -212,11 +210,10 @@ end
 -- The key: a hash over the parts, each length-prefixed, in a fixed order.
 -- The prompt goes in as it is (hashing its hash first would cost a string
 -- per call); manifests keep its hash.
-local function key_of(agent, definition, executor, model, salt, prompt, params_h, file_hashes,
-                      configs, env, commit, branch)
+local function key_of(agent, definition, executor, model, salt, prompt, params_h, files_enc,
+                      configs_enc, env, commit, branch)
   return core.hash_parts(static_hash(agent, definition, executor, model, salt), prompt,
-    params_h, encode_paths(file_hashes), encode_paths(configs), encode_paths(env), commit or "",
-    branch or "")
+    params_h, files_enc, configs_enc, encode_env(env), commit or "", branch or "")
 end
 
 local function params_hash(params)
@@ -231,12 +228,13 @@ local function config_part(def)
   for _, c in ipairs(project_configs) do
     list[#list + 1] = c
   end
-  return (file_part(list, true))
+  return file_part(list, true)
 end
 
 -- What a cache hit does not need is made on first use: the lineage of
--- the agent and prompt, the prompt's hash and the parts of the key as
--- manifests keep them, and the inputs shown by `cache show`.
+-- the agent and prompt, the prompt's hash, the file parts as tables and
+-- the parts of the key as manifests keep them, and the inputs shown by
+-- `cache show`.
 local Identity = {
   __index = function(c, k)
     local v
@@ -244,6 +242,10 @@ local Identity = {
       v = "p:" .. core.hash(string.pack("s4s4", c.agent, c.prompt)) .. "/"
     elseif k == "prompt_hash" then
       v = core.hash(c.prompt)
+    elseif k == "files" or k == "configs" then
+      v = decode_part(c[k .. "_enc"])
+    elseif k == "paths" then
+      v = part_paths(c.files_enc)
     elseif k == "parts" then
       v = { v = M.VERSION, agent = c.agent, definition = c.definition, executor = c.executor,
         model = c.model, prompt = c.prompt_hash, params = c.params_hash, salt = c.salt,
@@ -263,7 +265,7 @@ local Identity = {
 -- `def_hash` comes from M.definition_hash.
 function M.prepare(def, task, def_hash)
   local p = policy_of(def)
-  local file_hashes, paths = file_part(task.files, p.files)
+  local files_enc = file_part(task.files, p.files)
   local commit, branch = git_part(p)
   local la = agent_lineage[def.name]
   if not la then
@@ -279,17 +281,16 @@ function M.prepare(def, task, def_hash)
     prompt = task.prompt,
     params = task.params,
     params_hash = params_hash(task.params),
-    files = file_hashes,
-    configs = p.configs and config_part(def) or EMPTY,
+    files_enc = files_enc,
+    configs_enc = p.configs and config_part(def) or "",
     env = def.env and env_part(def.env) or EMPTY,
     commit = commit,
     branch = branch,
-    paths = paths,
     lineage_a = la,
     ttl = M.ttl(def),
   }, Identity)
   c.key = key_of(c.agent, c.definition, c.executor, c.model, c.salt, c.prompt, c.params_hash,
-    c.files, c.configs, c.env, c.commit, c.branch)
+    c.files_enc, c.configs_enc, c.env, c.commit, c.branch)
   return c
 end
 
@@ -300,8 +301,8 @@ function M.key(def, def_hash, prompt, params, file_patterns)
   local p = policy_of(def)
   local commit, branch = git_part(p)
   return key_of(def.name, def_hash, executor_version(def.executor), def.model or "", def.salt or "",
-    prompt, params_hash(params), (file_part(file_patterns, p.files)),
-    p.configs and config_part(def) or EMPTY, def.env and env_part(def.env) or EMPTY, commit, branch)
+    prompt, params_hash(params), file_part(file_patterns, p.files),
+    p.configs and config_part(def) or "", def.env and env_part(def.env) or EMPTY, commit, branch)
 end
 
 -- Per definition: the static hash of its quick keys, and whether its file
@@ -329,9 +330,8 @@ function M.quick_key(def, prompt, params, file_patterns)
   if not q.static then
     return nil
   end
-  local paths = #file_patterns == 0 and "" or encode_paths((file_part(file_patterns, q.content)))
   return core.hash_parts(q.static, prompt, next(params) == nil and EMPTY_PARAMS or canon.hash(params),
-    paths, "", "", "", "")
+    file_part(file_patterns, q.content), "", "", "", "")
 end
 
 -- A stored output: `output` itself, or the packed value in the blob table

@@ -99,6 +99,33 @@ function M.expand(patterns)
   return out
 end
 
+--- A cache key's file part for `patterns`: "path\0hash\0..." over the
+-- sorted, distinct paths they name (see M.expand), each with its content
+-- hash through the stat cache, "missing" for a file that is not there, or
+-- "-" without content (core.file_part; new stat records wait for the next
+-- commit). nil and a message when a glob cannot be expanded or a file
+-- cannot be read.
+function M.part(patterns, with_content)
+  local s, root = store.get(), M.root()
+  local enc, extra = core.file_part(s, root, patterns, with_content)
+  if enc == false then -- a glob
+    local paths, err = M.expand(patterns)
+    if not paths then
+      return nil, err
+    end
+    enc, extra = core.file_part(s, root, paths, with_content)
+  end
+  if not enc then
+    return nil, extra
+  end
+  if extra and s then
+    for abs, rec in pairs(extra) do
+      store.later({ "stat", abs, rec })
+    end
+  end
+  return enc
+end
+
 --- The content hash of the file at absolute path `abs`, or nil and
 -- "missing" (or an error message). Through the stat cache when the store
 -- is open (see store:file_hash); a new record waits for the next commit.
