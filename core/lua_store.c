@@ -215,31 +215,74 @@ static size_t fill_op(lua_State *L, int t, af_store_op *ops, char **keys)
  * {NAME = add, ...}}: the count at each key PREFIX..NAME grows by its add
  * (the use counters of a whole run, without a table per key).
  */
-static int l_store_write(lua_State *L)
+/* The ops of the table at 2 (see l_store_write), in userdata on the stack; *n: how many. */
+static af_store_op *read_ops(lua_State *L, size_t *n)
 {
-	af_store *s = check_store(L);
-	lua_Integer n;
+	lua_Integer len;
 	size_t changes = 0, key_bytes = 0, done = 0;
 	af_store_op *ops;
 	char *keys;
-	int rc;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
-	n = luaL_len(L, 2);
-	for (lua_Integer i = 1; i <= n; i++) {
+	len = luaL_len(L, 2);
+	for (lua_Integer i = 1; i <= len; i++) {
 		lua_geti(L, 2, i);
 		changes += op_changes(L, i, &key_bytes);
 		lua_pop(L, 1);
 	}
 	ops = lua_newuserdatauv(L, sizeof *ops * (changes ? changes : 1), 0);
 	keys = lua_newuserdatauv(L, key_bytes ? key_bytes : 1, 0);
-	for (lua_Integer i = 1; i <= n; i++) {
+	for (lua_Integer i = 1; i <= len; i++) {
 		lua_geti(L, 2, i);
 		done += fill_op(L, lua_gettop(L), ops + done, &keys);
 		lua_pop(L, 1);
 	}
-	rc = af_store_write(s, ops, done);
-	return rc == AF_OK ? 0 : raise_io(L);
+	*n = done;
+	return ops;
+}
+
+static int l_store_write(lua_State *L)
+{
+	af_store *s = check_store(L);
+	size_t n;
+	af_store_op *ops = read_ops(L, &n);
+
+	return af_store_write(s, ops, n) == AF_OK ? 0 : raise_io(L);
+}
+
+/*
+ * store:defer{op, ...} : count changes (ops of the counters database with
+ * an add, as store:write takes them) written as one deferred record, counted
+ * at the next store:fold_counts() (see af_store_defer_counts)
+ */
+static int l_store_defer(lua_State *L)
+{
+	af_store *s = check_store(L);
+	size_t n;
+	af_store_op *ops = read_ops(L, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (ops[i].db != AF_DB_COUNTERS || ops[i].add == 0)
+			return luaL_error(L, "store:defer: only counts of the counters database can wait");
+	return af_store_defer_counts(s, ops, n) == AF_OK ? 0 : raise_io(L);
+}
+
+/* n = store:fold_counts() : apply the deferred count changes; n records folded */
+static int l_store_fold_counts(lua_State *L)
+{
+	size_t n;
+
+	if (af_store_fold_counts(check_store(L), &n) != AF_OK)
+		return raise_io(L);
+	lua_pushinteger(L, (lua_Integer)n);
+	return 1;
+}
+
+/* n = store:deferred() : deferred records waiting */
+static int l_store_deferred(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)af_store_deferred(check_store(L)));
+	return 1;
 }
 
 static int collect(const void *key, size_t klen, const void *val, size_t vlen, void *ctx)
@@ -723,6 +766,9 @@ static const luaL_Reg store_methods[] = {
 	{"get", l_store_get},
 	{"unpack", l_store_unpack},
 	{"write", l_store_write},
+	{"defer", l_store_defer},
+	{"fold_counts", l_store_fold_counts},
+	{"deferred", l_store_deferred},
 	{"scan", l_store_scan},
 	{"count", l_store_count},
 	{"file_hash", l_store_file_hash},

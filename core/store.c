@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define DEFAULT_MAP ((size_t)1 << 30)
 #define SYNC_EVERY_NS (50 * 1000000ULL)
@@ -26,6 +27,15 @@ struct af_store {
 	uint64_t synced_ns; /* when the file was last flushed to disk */
 	char *dir;
 };
+
+/* The wall clock in ns: deferred records are named in time order. */
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
 
 static uint64_t now_ns(void)
 {
@@ -343,7 +353,12 @@ static int grow(af_store *s)
 	return mdb_env_set_mapsize(s->env, s->map_size);
 }
 
-int af_store_write(af_store *s, const af_store_op *ops, size_t n)
+/*
+ * Run fn(s, txn, ctx) in a write transaction and commit: on MDB_MAP_FULL the
+ * map grows and fn runs again from the start; a map another process grew
+ * is adopted first.
+ */
+static int write_txn(af_store *s, int (*fn)(af_store *, MDB_txn *, void *), void *ctx)
 {
 	for (;;) {
 		MDB_txn *txn;
@@ -356,7 +371,7 @@ int af_store_write(af_store *s, const af_store_op *ops, size_t n)
 		}
 		if (rc)
 			return fail(s, "begin a write", rc);
-		rc = apply(s, txn, ops, n);
+		rc = fn(s, txn, ctx);
 		if (rc == 0)
 			rc = mdb_txn_commit(txn);
 		else
@@ -366,10 +381,309 @@ int af_store_write(af_store *s, const af_store_op *ops, size_t n)
 				return fail(s, "grow the map", rc);
 			continue; /* replay on the larger map */
 		}
+		if (rc == ENOMEM)
+			return af_error_set(AF_ENOMEM, "out of memory");
 		if (rc)
 			return fail(s, "write", rc);
 		return now_ns() - s->synced_ns >= SYNC_EVERY_NS ? af_store_sync(s) : AF_OK;
 	}
+}
+
+typedef struct ops_ctx {
+	const af_store_op *ops;
+	size_t n;
+} ops_ctx;
+
+static int apply_ops(af_store *s, MDB_txn *txn, void *ctx)
+{
+	const ops_ctx *o = ctx;
+
+	return apply(s, txn, o->ops, o->n);
+}
+
+int af_store_write(af_store *s, const af_store_op *ops, size_t n)
+{
+	ops_ctx o = {ops, n};
+
+	return write_txn(s, apply_ops, &o);
+}
+
+/* ---- deferred counts ---------------------------------------------------------- */
+
+#define PENDING "pending/"
+
+/* A count change as a deferred record holds it: name, add, value, each length-prefixed. */
+static size_t put_u32(unsigned char *p, size_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+	return 4;
+}
+
+static size_t get_u32(const unsigned char *p)
+{
+	size_t v = 0;
+
+	for (int i = 3; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+int af_store_defer_counts(af_store *s, const af_store_op *ops, size_t n)
+{
+	static unsigned serial;
+	size_t len = 0, at = 0;
+	unsigned char *rec;
+	char key[64];
+	af_store_op op = {AF_DB_COUNTERS, key, 0, NULL, 0, 0};
+	int rc;
+
+	if (n == 0)
+		return AF_OK;
+	for (size_t i = 0; i < n; i++)
+		len += 4 + ops[i].klen + 8 + 4 + (ops[i].val ? ops[i].vlen : 0);
+	if (!(rec = malloc(len)))
+		return af_error_set(AF_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		size_t vlen = ops[i].val ? ops[i].vlen : 0;
+		unsigned long long add = (unsigned long long)ops[i].add;
+
+		at += put_u32(rec + at, ops[i].klen);
+		memcpy(rec + at, ops[i].key, ops[i].klen);
+		at += ops[i].klen;
+		for (int b = 0; b < 8; b++)
+			rec[at++] = (unsigned char)(add >> (8 * b));
+		at += put_u32(rec + at, vlen);
+		memcpy(rec + at, ops[i].val, vlen);
+		at += vlen;
+	}
+	/* keys in time order, distinct across processes: the fold applies them in order */
+	op.klen = (size_t)snprintf(key, sizeof key, PENDING "%016llx-%08x-%08x",
+				   (unsigned long long)wall_ns(), (unsigned)getpid(), serial++);
+	op.val = rec;
+	op.vlen = len;
+	rc = af_store_write(s, &op, 1);
+	free(rec);
+	return rc;
+}
+
+/* The changes of the deferred records, summed per count name. */
+typedef struct fold_entry {
+	char *name;
+	size_t nlen;
+	long long add;
+	char *val; /* the latest record's; NULL: none */
+	size_t vlen;
+	int has_val;
+} fold_entry;
+
+typedef struct fold_map {
+	fold_entry *slots;
+	size_t cap, used;
+} fold_map;
+
+static uint64_t name_hash(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return h;
+}
+
+static fold_entry *slot_of(fold_map *m, const void *name, size_t nlen)
+{
+	size_t i = (size_t)name_hash(name, nlen) & (m->cap - 1);
+
+	while (m->slots[i].name &&
+	       (m->slots[i].nlen != nlen || memcmp(m->slots[i].name, name, nlen) != 0))
+		i = (i + 1) & (m->cap - 1);
+	return &m->slots[i];
+}
+
+static int grow_map(fold_map *m)
+{
+	fold_map bigger = {calloc(m->cap ? m->cap * 2 : 1024, sizeof(fold_entry)),
+			   m->cap ? m->cap * 2 : 1024, m->used};
+
+	if (!bigger.slots)
+		return ENOMEM;
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].name)
+			*slot_of(&bigger, m->slots[i].name, m->slots[i].nlen) = m->slots[i];
+	free(m->slots);
+	*m = bigger;
+	return 0;
+}
+
+static void free_map(fold_map *m)
+{
+	for (size_t i = 0; i < m->cap; i++) {
+		free(m->slots[i].name);
+		free(m->slots[i].val);
+	}
+	free(m->slots);
+}
+
+/* Add one change to the map (copies: the record's memory is the map's until the next write). */
+static int fold_change(fold_map *m, const unsigned char *name, size_t nlen, long long add,
+		       const unsigned char *val, size_t vlen, int has_val)
+{
+	fold_entry *e;
+
+	if ((m->used + 1) * 2 > m->cap && grow_map(m))
+		return ENOMEM;
+	e = slot_of(m, name, nlen);
+	if (!e->name) {
+		if (!(e->name = malloc(nlen ? nlen : 1)))
+			return ENOMEM;
+		memcpy(e->name, name, nlen);
+		e->nlen = nlen;
+		m->used++;
+	}
+	e->add += add;
+	if (has_val) {
+		char *copy = malloc(vlen ? vlen : 1);
+
+		if (!copy)
+			return ENOMEM;
+		memcpy(copy, val, vlen);
+		free(e->val);
+		e->val = copy;
+		e->vlen = vlen;
+		e->has_val = 1;
+	}
+	return 0;
+}
+
+/* Parse one deferred record into the map; MDB_CORRUPTED when it is not one. */
+static int fold_record(fold_map *m, const unsigned char *p, size_t len)
+{
+	size_t at = 0;
+
+	while (at < len) {
+		size_t nlen, vlen;
+		const unsigned char *name, *val;
+		unsigned long long add = 0;
+		int rc;
+
+		if (len - at < 4 || len - at - 4 < (nlen = get_u32(p + at)) + 12)
+			return MDB_CORRUPTED;
+		name = p + at + 4;
+		at += 4 + nlen;
+		for (int b = 7; b >= 0; b--)
+			add = add << 8 | p[at + (size_t)b];
+		at += 8;
+		vlen = get_u32(p + at);
+		at += 4;
+		if (len - at < vlen)
+			return MDB_CORRUPTED;
+		val = p + at;
+		at += vlen;
+		if ((rc = fold_change(m, name, nlen, (long long)add, val, vlen, vlen > 0)))
+			return rc;
+	}
+	return 0;
+}
+
+typedef struct fold_ctx {
+	size_t records;
+} fold_ctx;
+
+/* Add key k to the list of keys to delete. */
+static int keep_key(MDB_val **keys, size_t *n, size_t *cap, const MDB_val *k)
+{
+	void *copy;
+
+	if (*n == *cap) {
+		MDB_val *grown = realloc(*keys, sizeof **keys * (*cap ? *cap * 2 : 16));
+
+		if (!grown)
+			return ENOMEM;
+		*keys = grown;
+		*cap = *cap ? *cap * 2 : 16;
+	}
+	if (!(copy = malloc(k->mv_size)))
+		return ENOMEM;
+	memcpy(copy, k->mv_data, k->mv_size);
+	(*keys)[(*n)++] = (MDB_val){k->mv_size, copy};
+	return 0;
+}
+
+/*
+ * In the write transaction: read every deferred record (copying what it
+ * says: writes move the pages), delete them, then write each sum once.
+ */
+static int fold_txn(af_store *s, MDB_txn *txn, void *ctx)
+{
+	fold_ctx *f = ctx;
+	fold_map m = {0};
+	MDB_cursor *cur;
+	MDB_val k = {sizeof PENDING - 1, PENDING}, v, *keys = NULL;
+	size_t nkeys = 0, cap = 0;
+	MDB_dbi dbi = s->dbi[AF_DB_COUNTERS];
+	int rc = mdb_cursor_open(txn, dbi, &cur), op = MDB_SET_RANGE;
+
+	if (rc)
+		return rc;
+	while (rc == 0 && (rc = mdb_cursor_get(cur, &k, &v, op)) == 0 &&
+	       k.mv_size >= sizeof PENDING - 1 && memcmp(k.mv_data, PENDING, sizeof PENDING - 1) == 0) {
+		if ((rc = fold_record(&m, v.mv_data, v.mv_size)) == 0)
+			rc = keep_key(&keys, &nkeys, &cap, &k);
+		op = MDB_NEXT;
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	for (size_t i = 0; rc == 0 && i < nkeys; i++)
+		rc = mdb_del(txn, dbi, &keys[i], NULL);
+	for (size_t i = 0; rc == 0 && i < m.cap; i++) {
+		fold_entry *e = &m.slots[i];
+		af_store_op change = {AF_DB_COUNTERS, e->name, e->nlen, e->has_val ? e->val : NULL,
+				      e->vlen, e->add};
+
+		if (e->name && e->add)
+			rc = apply(s, txn, &change, 1);
+	}
+	f->records = nkeys;
+	for (size_t i = 0; i < nkeys; i++)
+		free(keys[i].mv_data);
+	free(keys);
+	free_map(&m);
+	return rc;
+}
+
+int af_store_fold_counts(af_store *s, size_t *records)
+{
+	fold_ctx f = {0};
+	int rc = write_txn(s, fold_txn, &f);
+
+	if (records)
+		*records = rc == AF_OK ? f.records : 0;
+	return rc;
+}
+
+size_t af_store_deferred(af_store *s)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k = {sizeof PENDING - 1, PENDING}, v;
+	size_t n = 0;
+	int op = MDB_SET_RANGE;
+
+	if (begin_read(s, &txn))
+		return 0;
+	if (mdb_cursor_open(txn, s->dbi[AF_DB_COUNTERS], &cur) == 0) {
+		while (mdb_cursor_get(cur, &k, &v, op) == 0 && k.mv_size >= sizeof PENDING - 1 &&
+		       memcmp(k.mv_data, PENDING, sizeof PENDING - 1) == 0) {
+			n++;
+			op = MDB_NEXT;
+		}
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_reset(txn);
+	return n;
 }
 
 int af_store_scan(af_store *s, int db, const void *prefix, size_t plen,

@@ -93,6 +93,27 @@ int af_store_get_many(af_store *s, int db, const af_store_key *keys, size_t n,
 int af_store_write(af_store *s, const af_store_op *ops, size_t n);
 
 /*
+ * Count changes (ops with `add`, in AF_DB_COUNTERS) can wait:
+ * af_store_defer_counts writes them as one record, one put however many
+ * they are, and they count once af_store_fold_counts has applied them. A
+ * run's use counts (one per cache entry it used) then cost one write at
+ * its end, and folding the records of many runs writes each count once.
+ * Records are named "pending/TIME-PID-SERIAL" (so they fold in time order:
+ * the latest value of a count wins). Returns AF_OK, AF_ENOMEM or AF_EIO.
+ */
+int af_store_defer_counts(af_store *s, const af_store_op *ops, size_t n);
+
+/*
+ * Apply every deferred count change, summed per count, and delete the
+ * records, all in one transaction (so that two processes folding at once
+ * count each change once). *records: how many were folded (may be NULL).
+ */
+int af_store_fold_counts(af_store *s, size_t *records);
+
+/* How many deferred records wait (0 when the store cannot be read). */
+size_t af_store_deferred(af_store *s);
+
+/*
  * Call cb for every key of `db` starting with `prefix`, in key order, until
  * it returns non-zero. Key and value are valid only during the call.
  */

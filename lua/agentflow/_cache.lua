@@ -6,7 +6,8 @@
 -- inputs}), lineage ("p:" hash(agent, prompt) or "a:" hash(agent), then
 -- the creation time, then the key: earlier entries of the same call),
 -- blobs (hash -> large outputs), counters (hits/AGENT, misses/AGENT,
--- access/KEY = "COUNT LAST_ACCESS_TIME").
+-- access/KEY = "COUNT LAST_ACCESS_TIME", and pending/... records of runs'
+-- counts not folded in yet: see store:defer).
 local cjson = require "cjson.safe"
 local canon = require "agentflow._canon"
 local core = require "agentflow.core"
@@ -399,17 +400,19 @@ function M.lookup(key)
   return r
 end
 
--- Use counts, kept in memory and written once at the end of the run:
--- hits and misses per agent, accesses per key with the last one's time.
+-- Use counts, kept in memory and written at the end of the run as one
+-- deferred record (store.defer), folded into the counters with those of
+-- other runs: hits and misses per agent, accesses per key with the last
+-- one's time.
 local counts = nil
 
 local function write_counts()
   local now = string.format("%.3f", core.now())
-  store.later({ "counters", "hits/", false, counts.hits })
-  store.later({ "counters", "misses/", false, counts.misses })
-  store.later({ "counters", "access/", now, counts.access })
-  counts = nil
   store.flush()
+  store.defer({ { "counters", "hits/", false, counts.hits }, { "counters", "misses/", false, counts.misses },
+    { "counters", "access/", now, counts.access } })
+  counts = nil
+  store.fold_counts(true)
 end
 
 local function start_counting()

@@ -4,6 +4,7 @@
 #include "test.h"
 
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char dir[512];
@@ -58,6 +59,73 @@ static void test_counts_add_inside_the_transaction(void)
 	T_EQ_INT(AF_OK, af_store_write(s, &add, 1));
 	af_store_get(s, AF_DB_COUNTERS, "hits/a", 6, copy_out, got);
 	T_EQ_STR("6 17.5", got);
+	af_store_close(s);
+}
+
+/* Deferred counts of many runs fold into one sum per count; the latest value wins. */
+static void test_deferred_counts_fold_into_sums(void)
+{
+	af_store *s;
+	char got[64] = "";
+	size_t folded;
+	af_store_op run1[] = {{AF_DB_COUNTERS, "access/k1", 9, "100.5", 5, 2},
+			      {AF_DB_COUNTERS, "hits/a", 6, NULL, 0, 3}};
+	af_store_op run2[] = {{AF_DB_COUNTERS, "access/k1", 9, "200.5", 5, 1},
+			      {AF_DB_COUNTERS, "access/k2", 9, "200.5", 5, 4}};
+
+	fresh_dir("store-defer");
+	T_EQ_INT(AF_OK, af_store_open(&s, dir, 0));
+	T_EQ_INT(AF_OK, af_store_write(s, &run1[1], 1));
+	T_EQ_INT(AF_OK, af_store_defer_counts(s, run1, 2));
+	T_EQ_INT(AF_OK, af_store_defer_counts(s, run2, 2));
+	T_EQ_INT(2, af_store_deferred(s));
+	T_EQ_INT(AF_ENOTFOUND, af_store_get(s, AF_DB_COUNTERS, "access/k1", 9, copy_out, got));
+	T_EQ_INT(AF_OK, af_store_fold_counts(s, &folded));
+	T_EQ_INT(2, folded);
+	T_EQ_INT(0, af_store_deferred(s));
+	af_store_get(s, AF_DB_COUNTERS, "access/k1", 9, copy_out, got);
+	T_EQ_STR("3 200.5", got);
+	af_store_get(s, AF_DB_COUNTERS, "access/k2", 9, copy_out, got);
+	T_EQ_STR("4 200.5", got);
+	af_store_get(s, AF_DB_COUNTERS, "hits/a", 6, copy_out, got);
+	T_EQ_STR("6", got);
+	T_EQ_INT(AF_OK, af_store_fold_counts(s, &folded));
+	T_EQ_INT(0, folded);
+	af_store_close(s);
+}
+
+/* Processes deferring and folding at once: every change counts once. */
+static void test_concurrent_folds_count_each_change_once(void)
+{
+	af_store *s;
+	char got[64] = "";
+	af_store_op one = {AF_DB_COUNTERS, "hits/a", 6, NULL, 0, 1};
+
+	fresh_dir("store-fold");
+	T_EQ_INT(AF_OK, af_store_open(&s, dir, 0));
+	af_store_close(s);
+	for (int p = 0; p < 4; p++) {
+		if (fork() == 0) {
+			if (af_store_open(&s, dir, 0) != AF_OK)
+				_exit(1);
+			for (int i = 0; i < 50; i++)
+				if (af_store_defer_counts(s, &one, 1) != AF_OK ||
+				    (i % 7 == 0 && af_store_fold_counts(s, NULL) != AF_OK))
+					_exit(1);
+			af_store_close(s);
+			_exit(0);
+		}
+	}
+	for (int p = 0; p < 4; p++) {
+		int status;
+
+		wait(&status);
+		T_EQ_INT(0, status);
+	}
+	T_EQ_INT(AF_OK, af_store_open(&s, dir, 0));
+	T_EQ_INT(AF_OK, af_store_fold_counts(s, NULL));
+	af_store_get(s, AF_DB_COUNTERS, "hits/a", 6, copy_out, got);
+	T_EQ_STR("200", got);
 	af_store_close(s);
 }
 
@@ -158,6 +226,8 @@ int main(void)
 {
 	T_RUN(test_put_get_delete);
 	T_RUN(test_counts_add_inside_the_transaction);
+	T_RUN(test_deferred_counts_fold_into_sums);
+	T_RUN(test_concurrent_folds_count_each_change_once);
 	T_RUN(test_scan_stops_at_the_prefix);
 	T_RUN(test_a_full_map_grows);
 	T_RUN(test_damage_is_an_error_that_says_how_to_reset);

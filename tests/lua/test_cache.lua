@@ -192,6 +192,13 @@ t.test("use counters of a whole run are written in one op", function()
   t.eq("5 1764000000.500", s:get("counters", "t-hits/a"))
   t.eq("1", s:get("counters", "t-hits/b"))
   t.raises("not a string", s.write, s, { { "counters", "t-hits/", false, { 1 } } })
+  s:defer({ { "counters", "t-hits/", "1764000001.000", { a = 1, c = 2 } } })
+  t.eq("5 1764000000.500", s:get("counters", "t-hits/a")) -- deferred: not counted yet
+  t.eq(true, s:deferred() >= 1)
+  t.eq(true, s:fold_counts() >= 1)
+  t.eq("6 1764000001.000", s:get("counters", "t-hits/a"))
+  t.eq("2 1764000001.000", s:get("counters", "t-hits/c"))
+  t.raises("only counts", s.defer, s, { { "entries", "k", "v" } })
 end)
 
 t.test("has_only checks every key and the type of its value", function()

@@ -298,6 +298,7 @@ local EMPTY = {
   scan = function() return {}, {} end,
   get = function() return nil end,
   write = function() end,
+  fold_counts = function() end,
 }
 
 local SPEC = { json = "flag", agent = "value", file = "value", all = "flag", ["max-size"] = "value" }
@@ -321,6 +322,7 @@ function M.main(argv)
   if not s then
     return args.error(74, "the cache cannot be opened")
   end
+  s:fold_counts() -- the counts runs deferred
   return command(s, opts, operands[1])
 end
 
