@@ -389,6 +389,7 @@ int luaopen_agentflow_core(lua_State *L)
 	af_yaml_lua_open(L);
 	af_log_lua_open(L);
 	af_pack_lua_open(L);
+	af_tally_lua_open(L);
 	af_http_lua_open(L);
 	lua_pushliteral(L, AF_VERSION);
 	lua_setfield(L, -2, "version");

@@ -6,6 +6,7 @@
 #define AF_LUA_AF_H
 
 #include <lua.h>
+#include <stddef.h>
 
 int luaopen_agentflow_core(lua_State *L);
 
@@ -35,6 +36,26 @@ lua_Integer af_lua_sequence_length(lua_State *L, int idx);
  * memory.
  */
 int af_lua_unpack(lua_State *L, const char *s, size_t len, int n, int room);
+
+/* Counts by name (core.tally(), lua_tally.c); entries in the order names were first added. */
+typedef struct af_tally_entry {
+	char *name;
+	size_t len;
+	long long count;
+} af_tally_entry;
+
+typedef struct af_tally {
+	af_tally_entry *entries;
+	size_t n, cap;
+	size_t *index; /* open addressing: an entry's position + 1, 0 for a free slot */
+	size_t index_cap;
+} af_tally;
+
+/* Add tally to the table on top (lua_tally.c). */
+void af_tally_lua_open(lua_State *L);
+
+/* The tally at `idx`, or NULL when the value is not one. */
+const af_tally *af_lua_to_tally(lua_State *L, int idx);
 
 /* Add http_serve to the table on top (lua_http.c). */
 void af_http_lua_open(lua_State *L);

@@ -149,38 +149,34 @@ static int l_store_unpack(lua_State *L)
 /* The number of changes the op at the top of the stack makes (see l_store_write). */
 static size_t op_changes(lua_State *L, lua_Integer i, size_t *key_bytes)
 {
-	size_t n = 0, plen;
+	const af_tally *t;
+	size_t plen;
 
 	if (lua_type(L, -1) != LUA_TTABLE)
 		luaL_error(L, "store:write: op %d is not a table", (int)i);
-	if (lua_geti(L, -1, 4) != LUA_TTABLE) {
-		lua_pop(L, 1);
+	lua_geti(L, -1, 4);
+	t = af_lua_to_tally(L, -1);
+	lua_pop(L, 1);
+	if (!t)
 		return 1;
-	}
-	lua_geti(L, -2, 2);
+	lua_geti(L, -1, 2);
 	luaL_checklstring(L, -1, &plen);
 	lua_pop(L, 1);
-	lua_pushnil(L);
-	while (lua_next(L, -2)) {
-		lua_pop(L, 1);
-		if (lua_type(L, -1) != LUA_TSTRING)
-			luaL_error(L, "store:write: op %d counts a key that is not a string", (int)i);
-		*key_bytes += plen + lua_rawlen(L, -1);
-		n++;
-	}
-	lua_pop(L, 1);
-	return n;
+	for (size_t j = 0; j < t->n; j++)
+		*key_bytes += plen + t->entries[j].len;
+	return t->n;
 }
 
 /*
- * Fill ops[] from the op table at `t`: one change, or with counts one per
- * key, its key PREFIX..NAME built in *keys.
+ * Fill ops[] from the op table at `t`: one change, or with a tally one per
+ * name counted, its key PREFIX..NAME built in *keys.
  */
 static size_t fill_op(lua_State *L, int t, af_store_op *ops, char **keys)
 {
 	int db, top = lua_gettop(L);
 	const char *key, *val;
-	size_t klen, vlen = 0, n = 0;
+	size_t klen, vlen = 0;
+	const af_tally *tally;
 
 	lua_geti(L, t, 1);
 	db = luaL_checkoption(L, -1, NULL, db_names);
@@ -189,32 +185,24 @@ static size_t fill_op(lua_State *L, int t, af_store_op *ops, char **keys)
 	lua_geti(L, t, 3);
 	val = lua_toboolean(L, -1) ? luaL_checklstring(L, -1, &vlen) : NULL;
 	/* the strings stay referenced by the ops table during the write */
-	if (lua_geti(L, t, 4) != LUA_TTABLE) {
+	lua_geti(L, t, 4);
+	if (!(tally = af_lua_to_tally(L, -1))) {
 		ops[0] = (af_store_op){db, key, klen, val, vlen, (long long)luaL_optinteger(L, -1, 0)};
 		lua_settop(L, top);
 		return 1;
 	}
-	lua_pushnil(L);
-	while (lua_next(L, top + 4)) {
-		size_t nlen;
-		const char *name = lua_tolstring(L, -2, &nlen);
+	for (size_t j = 0; j < tally->n; j++) {
+		const af_tally_entry *e = &tally->entries[j];
 
 		memcpy(*keys, key, klen);
-		memcpy(*keys + klen, name, nlen);
-		ops[n++] = (af_store_op){db, *keys, klen + nlen, val, vlen, (long long)luaL_checkinteger(L, -1)};
-		*keys += klen + nlen;
-		lua_pop(L, 1);
+		memcpy(*keys + klen, e->name, e->len);
+		ops[j] = (af_store_op){db, *keys, klen + e->len, val, vlen, e->count};
+		*keys += klen + e->len;
 	}
 	lua_settop(L, top);
-	return n;
+	return tally->n;
 }
 
-/*
- * store:write{op, ...} : the ops in one transaction. An op is {db, key,
- * value | false [, add]} (see af_store_op), or {db, prefix, value | false,
- * {NAME = add, ...}}: the count at each key PREFIX..NAME grows by its add
- * (the use counters of a whole run, without a table per key).
- */
 /* The ops of the table at 2 (see l_store_write), in userdata on the stack; *n: how many. */
 static af_store_op *read_ops(lua_State *L, size_t *n)
 {
@@ -241,6 +229,12 @@ static af_store_op *read_ops(lua_State *L, size_t *n)
 	return ops;
 }
 
+/*
+ * store:write{op, ...} : the ops in one transaction. An op is {db, key,
+ * value | false [, add]} (see af_store_op), or {db, prefix, value | false,
+ * tally}: the count at each key PREFIX..NAME grows by the tally's count of
+ * NAME (the use counters of a whole run, without a table per key).
+ */
 static int l_store_write(lua_State *L)
 {
 	af_store *s = check_store(L);

@@ -416,14 +416,9 @@ local function write_counts()
 end
 
 local function start_counting()
-  counts = { hits = {}, misses = {}, access = {} }
+  counts = { hits = core.tally(), misses = core.tally(), access = core.tally() }
   require("agentflow._run").on_finish(write_counts)
   return counts
-end
-
-local function count(kind, name)
-  local t = (counts or start_counting())[kind]
-  t[name] = (t[name] or 0) + 1
 end
 
 --- A fresh entry for `c` as a result record (cached = true), counting the
@@ -442,14 +437,13 @@ end
 --- Count a hit of `agent` on entry `key`.
 function M.count_hit(agent, key)
   local c = counts or start_counting()
-  local hits, access = c.hits, c.access
-  hits[agent] = (hits[agent] or 0) + 1
-  access[key] = (access[key] or 0) + 1
+  c.hits:add(agent)
+  c.access:add(key)
 end
 
 --- Count and log a miss of `agent` ("ttl" or "miss").
 function M.count_miss(agent, key, why)
-  count("misses", agent)
+  (counts or start_counting()).misses:add(agent)
   require("agentflow.log").write("INFO", "cache", "cache miss", { agent = agent, key = key,
     reason = why == "ttl" and "ttl" or "no entry" })
 end

@@ -185,14 +185,36 @@ t.test("a key's hash is the hash of its length-prefixed parts, short or long", f
   end
 end)
 
+t.test("a tally counts by name in C", function()
+  local core = require "agentflow.core"
+  local tally = core.tally()
+  for i = 1, 1000 do
+    tally:add("k" .. i % 300)
+  end
+  tally:add("k7", 5)
+  t.eq(300, tally:size())
+  t.eq(9, tally:get("k7")) -- 7, 307, 607, 907, then 5
+  t.eq(3, tally:get("k0")) -- 300, 600, 900
+  t.eq(0, tally:get("never"))
+  t.raises("tally expected", tally.add, {}, "x")
+end)
+
 t.test("use counters of a whole run are written in one op", function()
+  local core = require "agentflow.core"
   local s = store.get()
-  s:write({ { "counters", "t-hits/", false, { a = 2, b = 1 } } })
-  s:write({ { "counters", "t-hits/", "1764000000.500", { a = 3 } }, { "counters", "t-hits/", false, {} } })
+  local function tally(counts)
+    local tl = core.tally()
+    for k, n in pairs(counts) do
+      tl:add(k, n)
+    end
+    return tl
+  end
+  s:write({ { "counters", "t-hits/", false, tally({ a = 2, b = 1 }) } })
+  s:write({ { "counters", "t-hits/", "1764000000.500", tally({ a = 3 }) },
+    { "counters", "t-hits/", false, core.tally() } })
   t.eq("5 1764000000.500", s:get("counters", "t-hits/a"))
   t.eq("1", s:get("counters", "t-hits/b"))
-  t.raises("not a string", s.write, s, { { "counters", "t-hits/", false, { 1 } } })
-  s:defer({ { "counters", "t-hits/", "1764000001.000", { a = 1, c = 2 } } })
+  s:defer({ { "counters", "t-hits/", "1764000001.000", tally({ a = 1, c = 2 }) } })
   t.eq("5 1764000000.500", s:get("counters", "t-hits/a")) -- deferred: not counted yet
   t.eq(true, s:deferred() >= 1)
   t.eq(true, s:fold_counts() >= 1)
