@@ -253,120 +253,10 @@ static int l_has_only(lua_State *L)
 	return 1;
 }
 
-#define LINES_MT "agentflow.lines"
-
-/* Text built a line at a time (see l_lines). */
-typedef struct lines {
-	char *p;
-	size_t len, cap;
-	lua_Integer count;
-} lines;
-
-static int lines_gc(lua_State *L)
-{
-	lines *b = luaL_checkudata(L, 1, LINES_MT);
-
-	free(b->p);
-	memset(b, 0, sizeof *b);
-	return 0;
-}
-
-static char *lines_room(lua_State *L, lines *b, size_t need)
-{
-	if (b->len + need > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *p;
-
-		while (cap < b->len + need)
-			cap *= 2;
-		if (!(p = realloc(b->p, cap)))
-			luaL_error(L, "out of memory");
-		b->p = p;
-		b->cap = cap;
-	}
-	return b->p + b->len;
-}
-
-/*
- * n = lines:add(v1, v2, ...) : one more line, the values (strings or
- * numbers) separated by spaces; n lines now
- */
-static int lines_add(lua_State *L)
-{
-	lines *b = luaL_checkudata(L, 1, LINES_MT);
-	int n = lua_gettop(L);
-
-	for (int i = 2; i <= n; i++) {
-		char tmp[24], *digits = tmp + sizeof tmp;
-		const char *s;
-		size_t len;
-
-		if (lua_isinteger(L, i)) { /* most lines start with a step number */
-			lua_Integer v = lua_tointeger(L, i);
-			unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-
-			do
-				*--digits = (char)('0' + u % 10);
-			while (u /= 10);
-			if (v < 0)
-				*--digits = '-';
-			s = digits;
-			len = (size_t)(tmp + sizeof tmp - digits);
-		} else {
-			s = luaL_checklstring(L, i, &len);
-		}
-		memcpy(lines_room(L, b, len + 1), s, len);
-		b->len += len;
-		b->p[b->len++] = i < n ? ' ' : '\n';
-	}
-	lua_pushinteger(L, ++b->count);
-	return 1;
-}
-
-/* n = lines:count() */
-static int lines_count(lua_State *L)
-{
-	lua_pushinteger(L, ((lines *)luaL_checkudata(L, 1, LINES_MT))->count);
-	return 1;
-}
-
-/* text = lines:take() : the lines so far without the last newline; empties the buffer */
-static int lines_take(lua_State *L)
-{
-	lines *b = luaL_checkudata(L, 1, LINES_MT);
-
-	lua_pushlstring(L, b->p ? b->p : "", b->len ? b->len - 1 : 0);
-	b->len = 0;
-	b->count = 0;
-	return 1;
-}
-
-/*
- * lines = core.lines() : text built a line at a time without a Lua string
- * per line, for records made at every step (the journal's cache hits).
- */
-static int l_lines(lua_State *L)
-{
-	static const luaL_Reg methods[] = {
-		{"add", lines_add}, {"count", lines_count}, {"take", lines_take}, {NULL, NULL}};
-	lines *b = lua_newuserdatauv(L, sizeof *b, 0);
-
-	memset(b, 0, sizeof *b);
-	if (luaL_newmetatable(L, LINES_MT)) {
-		luaL_newlib(L, methods);
-		lua_setfield(L, -2, "__index");
-		lua_pushcfunction(L, lines_gc);
-		lua_setfield(L, -2, "__gc");
-	}
-	lua_setmetatable(L, -2);
-	return 1;
-}
-
 static const luaL_Reg core_functions[] = {
 	{"caller", l_caller},
 	{"copy", l_copy},
 	{"has_only", l_has_only},
-	{"lines", l_lines},
 	{"state_dir", l_state_dir},
 	{"script_path", l_script_path},
 	{"cpus", l_cpus},
@@ -390,6 +280,8 @@ int luaopen_agentflow_core(lua_State *L)
 	af_log_lua_open(L);
 	af_pack_lua_open(L);
 	af_tally_lua_open(L);
+	af_lines_lua_open(L);
+	af_hit_lua_open(L);
 	af_http_lua_open(L);
 	lua_pushliteral(L, AF_VERSION);
 	lua_setfield(L, -2, "version");

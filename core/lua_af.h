@@ -57,6 +57,57 @@ void af_tally_lua_open(lua_State *L);
 /* The tally at `idx`, or NULL when the value is not one. */
 const af_tally *af_lua_to_tally(lua_State *L, int idx);
 
+/* Count `name` (len bytes) n more times. Raises for memory (lua_tally.c). */
+void af_tally_add(lua_State *L, af_tally *t, const char *name, size_t len, long long n);
+
+/* Text built a line at a time (core.lines(), lua_lines.c). */
+typedef struct af_lines {
+	char *p;
+	size_t len, cap;
+	lua_Integer count; /* lines */
+} af_lines;
+
+/* Add lines to the table on top (lua_lines.c). */
+void af_lines_lua_open(lua_State *L);
+
+/* The lines at `idx`, or NULL when the value is not one. */
+af_lines *af_lua_to_lines(lua_State *L, int idx);
+
+/*
+ * Append field s[0..n) and a space, or with `last` a newline, ending one
+ * more line. Raises for memory.
+ */
+void af_lines_field(lua_State *L, af_lines *b, const char *s, size_t n, int last);
+
+/* The decimal digits of v in tmp, from *start; returns how many. */
+size_t af_format_integer(long long v, char tmp[24], const char **start);
+
+/* The fields of a step the cache answered, for af_lua_log_cached_step. */
+typedef struct af_step_record {
+	const char *run_id; /* NULL: not logged (the REPL) */
+	const char *agent, *status, *key, *summary; /* summary: NULL for none */
+	size_t run_id_len, agent_len, status_len, key_len, summary_len;
+	long long step, tokens_in, tokens_out;
+	double duration;
+} af_step_record;
+
+/*
+ * Write the "step ended" record (INFO) of a step the cache answered:
+ * cached = true, attempts = 0, cost_usd = 0 and these fields, as the
+ * general step record writes them (lua_log.c). Returns AF_OK, AF_EIO, or
+ * AF_ENOMEM when the record is too long to write this way (then nothing
+ * is written).
+ */
+struct af_log;
+int af_lua_log_cached_step(struct af_log *log, const af_step_record *s);
+
+
+/* The log of the log object at `idx` (core.log_open), or NULL when it is not one or closed. */
+struct af_log *af_lua_to_log(lua_State *L, int idx);
+
+/* Add hit_recorder to the table on top (lua_hit.c). */
+void af_hit_lua_open(lua_State *L);
+
 /* Add http_serve to the table on top (lua_http.c). */
 void af_http_lua_open(lua_State *L);
 

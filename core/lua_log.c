@@ -3,6 +3,7 @@
  * log = core.log_open(path [, max_bytes [, keep]]) ; nil, err
  * log:write(level, component, message [, context]) ; nil, err
  * log:write_step(level, run_id, agent, result) ; nil, err
+ * log:flush() ; nil, err
  * json = core.log_json(context)
  * json = core.log_step_json(run_id, agent, result)
  *
@@ -206,29 +207,33 @@ static int format_double(double x, char tmp[32])
 
 #define NUMBER_ROOM 32
 
+/* Write the float x at p (room: NUMBER_ROOM); returns the end. */
+static char *put_float(char *p, double x)
+{
+	char tmp[32];
+
+	if (!isfinite(x)) /* JSON has no NaN or infinity */
+		return put(p, "null", 4);
+	if (x == 0)
+		return signbit(x) ? put(p, "-0", 2) : put(p, "0", 1);
+	return put(p, tmp, (size_t)format_double(x, tmp));
+}
+
+/* Write the integer v at p (room: NUMBER_ROOM); returns the end. */
+static char *put_integer(char *p, lua_Integer v)
+{
+	char tmp[32];
+	const char *digits = format_integer(v, tmp);
+
+	return put(p, digits, (size_t)(tmp + 32 - digits));
+}
+
 /* Write the number at idx at p (room: NUMBER_ROOM); returns the end. */
 static char *put_number(lua_State *L, char *p, int idx)
 {
-	char tmp[32];
-	const char *digits;
-	lua_Number x;
-	size_t n;
-
-	if (lua_isinteger(L, idx)) { /* most numbers of a record: printf costs more than the rest */
-		digits = format_integer(lua_tointeger(L, idx), tmp);
-		n = (size_t)(tmp + 32 - digits);
-	} else if (!isfinite(x = lua_tonumber(L, idx))) { /* JSON has no NaN or infinity */
-		digits = "null";
-		n = 4;
-	} else if (x == 0) {
-		digits = signbit(x) ? "-0" : "0";
-		n = strlen(digits);
-	} else {
-		n = (size_t)format_double((double)x, tmp);
-		digits = tmp;
-	}
-	memcpy(p, digits, n);
-	return p + n;
+	if (lua_isinteger(L, idx)) /* most numbers of a record: printf costs more than the rest */
+		return put_integer(p, lua_tointeger(L, idx));
+	return put_float(p, (double)lua_tonumber(L, idx));
 }
 
 static void json_number(lua_State *L, json_buf *b, int idx)
@@ -473,6 +478,45 @@ static int l_log_step_json(lua_State *L)
 	return 1;
 }
 
+#define PUT_LIT(p, lit) put(p, lit, sizeof lit - 1)
+
+/* ,"name":"text" for the JSON-escaped text s[0..n); `name` is the quoted name and colon */
+static char *put_member_string(char *p, const char *name, const char *s, size_t n)
+{
+	return put_string(put(p, name, strlen(name)), s, n);
+}
+
+int af_lua_log_cached_step(af_log *log, const af_step_record *s)
+{
+	char buf[4096], *p = buf;
+	size_t summary = s->summary_len < 200 ? s->summary_len : 200;
+
+	if (6 * (s->run_id_len + s->agent_len + s->status_len + s->key_len + summary) + 256 > sizeof buf)
+		return AF_ENOMEM; /* the general path writes it */
+	*p++ = '{';
+	if (s->run_id)
+		p = PUT_LIT(put_member_string(p, "\"run_id\":", s->run_id, s->run_id_len), ",");
+	p = put_integer(PUT_LIT(p, "\"step\":"), s->step);
+	p = put_member_string(p, ",\"agent\":", s->agent, s->agent_len);
+	p = put_member_string(p, ",\"status\":", s->status, s->status_len);
+	p = put_float(PUT_LIT(p, ",\"duration\":"), s->duration);
+	p = PUT_LIT(p, ",\"cached\":true,\"attempts\":0,\"cost_usd\":0");
+	p = put_member_string(p, ",\"key\":", s->key, s->key_len);
+	p = put_integer(PUT_LIT(p, ",\"tokens_in\":"), s->tokens_in);
+	p = put_integer(PUT_LIT(p, ",\"tokens_out\":"), s->tokens_out);
+	if (s->summary)
+		p = put_member_string(p, ",\"summary\":", s->summary, summary);
+	put(p, "}", 2); /* and the NUL */
+	return af_log_write(log, AF_LOG_INFO, "step", "step ended", buf);
+}
+
+af_log *af_lua_to_log(lua_State *L, int idx)
+{
+	af_log **l = luaL_testudata(L, idx, LOG_MT);
+
+	return l ? *l : NULL;
+}
+
 extern char **environ;
 
 static af_log *check_log(lua_State *L)
@@ -526,6 +570,18 @@ static int l_log_write_step(lua_State *L)
 
 	luaL_argcheck(L, lv >= 0, 2, "DEBUG, INFO, WARN, ERROR or FATAL expected");
 	if (af_log_write(log, lv, "step", "step ended", step_context(L, 3, 4, 5)) != AF_OK) {
+		luaL_pushfail(L);
+		lua_pushstring(L, af_error_last());
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* log:flush() : write the records the log holds now */
+static int l_log_flush(lua_State *L)
+{
+	if (af_log_flush(check_log(L)) != AF_OK) {
 		luaL_pushfail(L);
 		lua_pushstring(L, af_error_last());
 		return 2;
@@ -657,6 +713,7 @@ void af_log_lua_open(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
 		{"write", l_log_write},
+		{"flush", l_log_flush},
 		{NULL, NULL}
 	};
 	json_buf *b;

@@ -84,17 +84,13 @@ static void grow(lua_State *L, af_tally *t)
 	}
 }
 
-static int tally_add(lua_State *L)
+void af_tally_add(lua_State *L, af_tally *t, const char *name, size_t len, long long n)
 {
-	af_tally *t = check_tally(L);
-	size_t len;
-	const char *name = luaL_checklstring(L, 2, &len);
-	lua_Integer n = luaL_optinteger(L, 3, 1);
 	size_t *slot;
 
 	if (t->index_cap && *(slot = slot_of(t, name, len))) {
 		t->entries[*slot - 1].count += n;
-		return 0;
+		return;
 	}
 	grow(L, t);
 	slot = slot_of(t, name, len);
@@ -102,8 +98,17 @@ static int tally_add(lua_State *L)
 		luaL_error(L, "out of memory");
 	memcpy(t->entries[t->n].name, name, len);
 	t->entries[t->n].len = len;
-	t->entries[t->n].count = (long long)n;
+	t->entries[t->n].count = n;
 	*slot = ++t->n;
+}
+
+static int tally_add(lua_State *L)
+{
+	af_tally *t = check_tally(L);
+	size_t len;
+	const char *name = luaL_checklstring(L, 2, &len);
+
+	af_tally_add(L, t, name, len, (long long)luaL_optinteger(L, 3, 1));
 	return 0;
 }
 

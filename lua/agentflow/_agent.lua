@@ -507,12 +507,13 @@ local function quick_hit(name, opts)
   if not r then
     return nil
   end
-  cache.count_hit(name, key)
   local step = begin_step(name, def.executor, prompt, started)
   local run_id = run.id()
-  record(name, run_id, step, r, started)
-  run.end_step(name, r)
-  journal.hit(run_id, step, name, key)
+  local n, logged = cache.recorder(run_id):record(r, name, key, step, started, run_id, log.direct())
+  if n >= journal.HIT_CHUNK then
+    journal.write_hits()
+  end
+  run.end_step(name, r, logged)
   return r
 end
 

@@ -405,13 +405,14 @@ end
 -- other runs: hits and misses per agent, accesses per key with the last
 -- one's time.
 local counts = nil
+local recorder = nil -- over the journal's hit lines and these counts (M.recorder)
 
 local function write_counts()
   local now = string.format("%.3f", core.now())
   store.flush()
   store.defer({ { "counters", "hits/", false, counts.hits }, { "counters", "misses/", false, counts.misses },
     { "counters", "access/", now, counts.access } })
-  counts = nil
+  counts, recorder = nil, nil
   store.fold_counts(true)
 end
 
@@ -419,6 +420,16 @@ local function start_counting()
   counts = { hits = core.tally(), misses = core.tally(), access = core.tally() }
   require("agentflow._run").on_finish(write_counts)
   return counts
+end
+
+--- The recorder of run `run_id`'s cache hits (core.hit_recorder): it fills
+-- in a hit's result record, adds its journal line and counts it.
+function M.recorder(run_id)
+  if not recorder then
+    local c = counts or start_counting()
+    recorder = core.hit_recorder(require("agentflow._journal").hit_lines(run_id), c.hits, c.access)
+  end
+  return recorder
 end
 
 --- A fresh entry for `c` as a result record (cached = true), counting the

@@ -114,29 +114,40 @@ function M.result_of(rec)
   return r
 end
 
--- Steps answered by the cache, kept as lines "STEP KEY AGENT" and written
--- in chunks: a hit costs a line in a C buffer.
-local hits, hits_run, first_hit = core.lines(), nil, nil
-local CHUNK = 4096
+-- Steps answered by the cache, kept as lines "STEP KEY AGENT" in a C
+-- buffer and written in chunks named after their first step.
+local hits, hits_run = core.lines(), nil
 
-local function write_hits()
+--- Hit lines per chunk.
+M.HIT_CHUNK = 4096
+
+--- Write the hit lines gathered so far as one chunk.
+function M.write_hits()
   if hits:count() > 0 then
-    store.later({ "journal", string.format("%s/hits/%06d", hits_run, first_hit), hits:take() })
-    first_hit = nil
+    local text = hits:take()
+    store.later({ "journal", string.format("%s/hits/%06d", hits_run, tonumber(text:match("^%d+"))),
+      text })
   end
+end
+
+--- The buffer of run `run_id`'s hit lines, for a caller that adds them
+-- itself (core.hit_recorder) and calls M.write_hits when it holds
+-- M.HIT_CHUNK lines; the rest is written when the run finishes.
+function M.hit_lines(run_id)
+  if not hits_run then
+    require("agentflow._run").on_finish(function()
+      M.write_hits()
+      store.flush()
+    end)
+  end
+  hits_run = run_id
+  return hits
 end
 
 --- Record a step answered by the cache entry `key`.
 function M.hit(run_id, step, agent, key)
-  if not hits_run then
-    require("agentflow._run").on_finish(function()
-      write_hits()
-      store.flush()
-    end)
-  end
-  hits_run, first_hit = run_id, first_hit or step
-  if hits:add(step, key, agent) >= CHUNK then
-    write_hits()
+  if M.hit_lines(run_id):add(step, key, agent) >= M.HIT_CHUNK then
+    M.write_hits()
   end
 end
 

@@ -64,8 +64,9 @@ function M.begin_step(name)
   return state.steps
 end
 
---- The step of agent `name` ended with result `r` (nil: it was cancelled).
-function M.end_step(name, r)
+--- The step of agent `name` ended with result `r` (nil: it was cancelled);
+-- its log record is written unless `logged`.
+function M.end_step(name, r, logged)
   local running = state.running
   for i = #running, 1, -1 do -- most often the last one started
     if running[i] == name then
@@ -84,7 +85,9 @@ function M.end_step(name, r)
   state.done = state.done + 1
   state.by_status[r.status] = (state.by_status[r.status] or 0) + 1
   local bad = r.status == "failed" or r.status == "skipped" or r.status == "canceled"
-  log.step(bad and "WARN" or "INFO", name, r)
+  if not logged then
+    log.step(bad and "WARN" or "INFO", name, r)
+  end
   if not progress.enabled() then
     return
   end

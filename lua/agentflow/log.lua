@@ -104,6 +104,23 @@ function M.step(level, name, r)
   end
 end
 
+--- Write the records the log holds now (records are batched: log.h).
+function M.flush()
+  if logger then
+    logger:flush()
+  end
+end
+
+--- The log and the run id a step record names, when C code may write a
+-- step's INFO record itself (core.hit_recorder): INFO is kept and no Lua
+-- pattern must be hidden. nil otherwise.
+function M.direct()
+  if #patterns == 0 and RANK.INFO >= (threshold or thresholds()) then
+    local l = logger or open()
+    return l, l and core.options.workflow and (the_run_id or run_id()) or nil
+  end
+end
+
 --- Hide what the Lua patterns in `list` match, in every record from now on
 -- (af.configure{redact = {"acct%-%d+"}}); secrets and bearer tokens are
 -- hidden anyway.

@@ -162,6 +162,27 @@ t.test("a hit answered before preparing the call gives the full path's record", 
     t.eq(0, r.cost_usd)
   end
   t.eq(quick.step + 1, full.step)
+  local same = { step = true, duration = true }
+  for k, v in pairs(full) do
+    t.eq(same[k] or v, same[k] or quick[k])
+  end
+  for k in pairs(quick) do
+    t.eq(true, full[k] ~= nil)
+  end
+  -- and the same "step ended" log record, but for the step and its duration
+  local log = require "agentflow.log"
+  log.flush()
+  local records = {}
+  for line in io.lines(log.path()) do
+    local rec = require("cjson").decode(line)
+    if rec.message == "step ended" and rec.context.key == first.key then
+      rec.context.step, rec.context.duration = nil, nil
+      records[#records + 1] = { level = rec.level, context = rec.context }
+    end
+  end
+  t.eq(records[#records - 1], records[#records])
+  t.eq(true, records[#records].context.cached)
+  t.eq(7, records[#records].context.tokens_in)
 end)
 
 t.test("an entry of another format version misses", function()

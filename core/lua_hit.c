@@ -1,0 +1,205 @@
+/*
+ * lua_hit.c - the record of a step the cache answered, in one call
+ * (agentflow.core):
+ *
+ *   recorder = core.hit_recorder(lines, hits, access)
+ *   n, logged = recorder:record(r, agent, key, step, started, run_id [, log [, log_run_id]])
+ *
+ * record() fills in the result record `r` that a cache lookup returned as
+ * every step's record is filled in (agent, summary, metrics, tokens,
+ * duration, run_id, step: see _agent.lua), adds the journal's line
+ * "STEP KEY AGENT" to `lines` (core.lines), counts the hit of `agent` in
+ * the tally `hits` and the use of `key` in the tally `access`, and with a
+ * `log` (core.log_open) writes the step's "step ended" record there, with
+ * `log_run_id` as its run id (nil: none). It returns how many lines
+ * `lines` holds, and whether it wrote the log record (not when a field is
+ * not what a stored hit holds: the caller then writes it). `started` is
+ * the step's core.monotonic() start.
+ *
+ * Why in C: an all-hit rerun does this at every step, and in Lua its calls
+ * and table writes cost more than the lookup itself.
+ */
+#include "af.h"
+#include "log.h"
+#include "lua_af.h"
+
+#include <lauxlib.h>
+#include <string.h>
+#include <uv.h>
+
+#define RECORDER_MT "agentflow.hitrecorder"
+#define SUMMARY_MAX 200
+
+typedef struct recorder {
+	af_lines *lines;
+	af_tally *hits, *access;
+} recorder;
+
+/* The names record() writes, interned once: the upvalues of record(). */
+enum { N_AGENT, N_SUMMARY, N_OUTPUT, N_METRICS, N_TOKENS, N_INPUT, N_DURATION, N_RUN_ID, N_STEP,
+       N_STATUS, N_COUNT };
+static const char *const names[N_COUNT] = {"agent", "summary", "output", "metrics", "tokens",
+					   "input", "duration", "run_id", "step", "status"};
+
+#define NAME(i) lua_upvalueindex(1 + (i))
+
+/* r[name] = the value on top (popped) */
+static void set(lua_State *L, int r, int name)
+{
+	lua_pushvalue(L, NAME(name));
+	lua_insert(L, -2);
+	lua_rawset(L, r);
+}
+
+/* Push r[name]; returns its type. */
+static int get(lua_State *L, int r, int name)
+{
+	lua_pushvalue(L, NAME(name));
+	return lua_rawget(L, r);
+}
+
+/* The first line of a string output, from its first non-space byte, at most SUMMARY_MAX bytes. */
+static void push_summary(lua_State *L, int r)
+{
+	size_t len, start = 0, stop;
+	const char *out;
+
+	if (get(L, r, N_OUTPUT) != LUA_TSTRING) {
+		lua_pop(L, 1);
+		lua_pushnil(L);
+		return;
+	}
+	out = lua_tolstring(L, -1, &len);
+	while (start < len && out[start] && strchr(" \t\n\v\f\r", out[start]))
+		start++;
+	for (stop = start; stop < len && out[stop] != '\n' && stop - start < SUMMARY_MAX; stop++)
+		;
+	lua_pushlstring(L, out + start, stop - start);
+	lua_remove(L, -2);
+}
+
+/* The result record's fields that a lookup does not set (as _agent.lua's record()). */
+static void fill(lua_State *L, int r, int agent, int step, double started, int run_id)
+{
+	lua_pushvalue(L, agent);
+	set(L, r, N_AGENT);
+	if (get(L, r, N_SUMMARY) != LUA_TSTRING) {
+		push_summary(L, r);
+		set(L, r, N_SUMMARY);
+	}
+	if (get(L, r, N_METRICS) == LUA_TNIL) {
+		lua_newtable(L);
+		set(L, r, N_METRICS);
+	}
+	if (get(L, r, N_TOKENS) == LUA_TNIL) {
+		lua_createtable(L, 0, 2);
+		lua_pushvalue(L, NAME(N_INPUT));
+		lua_pushinteger(L, 0);
+		lua_rawset(L, -3);
+		lua_pushvalue(L, NAME(N_OUTPUT));
+		lua_pushinteger(L, 0);
+		lua_rawset(L, -3);
+		set(L, r, N_TOKENS);
+	}
+	lua_pop(L, 3);
+	lua_pushnumber(L, (lua_Number)uv_hrtime() / 1e9 - started); /* as core.monotonic() */
+	set(L, r, N_DURATION);
+	lua_pushvalue(L, run_id);
+	set(L, r, N_RUN_ID);
+	lua_pushvalue(L, step);
+	set(L, r, N_STEP);
+}
+
+/* Write the step's log record from r (filled); 0 when a field is unusual or it is too long. */
+static int log_step(lua_State *L, af_log *log, int r, lua_Integer step, int run_id)
+{
+	af_step_record s = {0};
+	int ok;
+
+	s.step = (long long)step;
+	s.run_id = lua_tolstring(L, run_id, &s.run_id_len);
+	s.agent = lua_tolstring(L, 3, &s.agent_len);
+	s.key = lua_tolstring(L, 4, &s.key_len);
+	get(L, r, N_STATUS);
+	get(L, r, N_SUMMARY);
+	get(L, r, N_DURATION);
+	get(L, r, N_TOKENS);
+	ok = lua_type(L, -4) == LUA_TSTRING && lua_type(L, -1) == LUA_TTABLE;
+	if (ok) {
+		s.status = lua_tolstring(L, -4, &s.status_len);
+		s.summary = lua_type(L, -3) == LUA_TSTRING ? lua_tolstring(L, -3, &s.summary_len) : NULL;
+		s.duration = (double)lua_tonumber(L, -2);
+		get(L, lua_gettop(L), N_INPUT);
+		get(L, lua_gettop(L) - 1, N_OUTPUT);
+		ok = lua_isinteger(L, -2) && lua_isinteger(L, -1);
+		s.tokens_in = (long long)lua_tointeger(L, -2);
+		s.tokens_out = (long long)lua_tointeger(L, -1);
+		lua_pop(L, 2);
+	}
+	/* written, or failed to write (the record is lost, as log:write's would be) */
+	ok = ok && af_lua_log_cached_step(log, &s) != AF_ENOMEM;
+	lua_pop(L, 4);
+	return ok;
+}
+
+static int record(lua_State *L)
+{
+	recorder *rec = luaL_checkudata(L, 1, RECORDER_MT);
+	size_t alen, klen, slen;
+	const char *agent = luaL_checklstring(L, 3, &alen), *key = luaL_checklstring(L, 4, &klen);
+	lua_Integer step = luaL_checkinteger(L, 5);
+	double started = (double)luaL_checknumber(L, 6);
+	char tmp[24];
+	const char *digits;
+
+	af_log *log = lua_isnoneornil(L, 8) ? NULL : af_lua_to_log(L, 8);
+
+	luaL_checktype(L, 2, LUA_TTABLE);
+	luaL_checkstring(L, 7);
+	lua_settop(L, 9);
+	luaL_checkstack(L, 8, "recording a hit");
+	fill(L, 2, 3, 5, started, 7);
+	slen = af_format_integer((long long)step, tmp, &digits);
+	af_lines_field(L, rec->lines, digits, slen, 0);
+	af_lines_field(L, rec->lines, key, klen, 0);
+	af_lines_field(L, rec->lines, agent, alen, 1);
+	af_tally_add(L, rec->hits, agent, alen, 1);
+	af_tally_add(L, rec->access, key, klen, 1);
+	lua_pushinteger(L, rec->lines->count);
+	lua_pushboolean(L, log && log_step(L, log, 2, step, 9));
+	return 2;
+}
+
+/* recorder = core.hit_recorder(lines, hits, access) */
+static int l_hit_recorder(lua_State *L)
+{
+	recorder *rec;
+	af_lines *lines = af_lua_to_lines(L, 1);
+	af_tally *hits = (af_tally *)af_lua_to_tally(L, 2), *access = (af_tally *)af_lua_to_tally(L, 3);
+
+	luaL_argexpected(L, lines, 1, "lines");
+	luaL_argexpected(L, hits, 2, "tally");
+	luaL_argexpected(L, access, 3, "tally");
+	rec = lua_newuserdatauv(L, sizeof *rec, 3);
+	*rec = (recorder){lines, hits, access};
+	for (int i = 1; i <= 3; i++) { /* keep them alive as long as the recorder */
+		lua_pushvalue(L, i);
+		lua_setiuservalue(L, -2, i);
+	}
+	luaL_setmetatable(L, RECORDER_MT);
+	return 1;
+}
+
+void af_hit_lua_open(lua_State *L)
+{
+	luaL_newmetatable(L, RECORDER_MT);
+	lua_createtable(L, 0, 1);
+	for (int i = 0; i < N_COUNT; i++)
+		lua_pushstring(L, names[i]);
+	lua_pushcclosure(L, record, N_COUNT);
+	lua_setfield(L, -2, "record");
+	lua_setfield(L, -2, "__index");
+	lua_pop(L, 1);
+	lua_pushcfunction(L, l_hit_recorder);
+	lua_setfield(L, -2, "hit_recorder");
+}
