@@ -144,7 +144,7 @@ static int log_step(lua_State *L, af_log *log, int r, lua_Integer step, int run_
 
 static int record(lua_State *L)
 {
-	recorder *rec = luaL_checkudata(L, 1, RECORDER_MT);
+	recorder *rec = lua_touserdata(L, 1);
 	size_t alen, klen, slen;
 	const char *agent = luaL_checklstring(L, 3, &alen), *key = luaL_checklstring(L, 4, &klen);
 	lua_Integer step = luaL_checkinteger(L, 5);
@@ -154,6 +154,10 @@ static int record(lua_State *L)
 
 	af_log *log = lua_isnoneornil(L, 8) ? NULL : af_lua_to_log(L, 8);
 
+	/* the metatable is the last upvalue: cheaper than luaL_checkudata, at every step */
+	if (!rec || !lua_getmetatable(L, 1) || !lua_rawequal(L, -1, lua_upvalueindex(N_COUNT + 1)))
+		luaL_typeerror(L, 1, "hit recorder");
+	lua_pop(L, 1);
 	luaL_checktype(L, 2, LUA_TTABLE);
 	luaL_checkstring(L, 7);
 	lua_settop(L, 9);
@@ -196,7 +200,8 @@ void af_hit_lua_open(lua_State *L)
 	lua_createtable(L, 0, 1);
 	for (int i = 0; i < N_COUNT; i++)
 		lua_pushstring(L, names[i]);
-	lua_pushcclosure(L, record, N_COUNT);
+	lua_pushvalue(L, -1 - N_COUNT - 1);
+	lua_pushcclosure(L, record, N_COUNT + 1);
 	lua_setfield(L, -2, "record");
 	lua_setfield(L, -2, "__index");
 	lua_pop(L, 1);

@@ -43,10 +43,18 @@ static int error_tostring(lua_State *L)
 	return 1;
 }
 
+/*
+ * The store a method is called on. Methods hold the metatable as upvalue 1:
+ * comparing it is cheaper than luaL_checkudata's lookup by name, and a hit
+ * calls a method at every step.
+ */
 static af_store *check_store(lua_State *L)
 {
-	af_store **s = luaL_checkudata(L, 1, STORE_MT);
+	af_store **s = lua_touserdata(L, 1);
 
+	if (!s || !lua_getmetatable(L, 1) || !lua_rawequal(L, -1, lua_upvalueindex(1)))
+		luaL_typeerror(L, 1, "store");
+	lua_pop(L, 1);
 	if (!*s)
 		luaL_error(L, "the store is closed");
 	return *s;
@@ -788,7 +796,9 @@ static const luaL_Reg functions[] = {
 void af_store_lua_open(lua_State *L)
 {
 	luaL_newmetatable(L, STORE_MT);
-	luaL_newlib(L, store_methods);
+	luaL_newlibtable(L, store_methods);
+	lua_pushvalue(L, -2);
+	luaL_setfuncs(L, store_methods, 1);
 	lua_setfield(L, -2, "__index");
 	lua_pushcfunction(L, l_store_gc);
 	lua_setfield(L, -2, "__gc");
