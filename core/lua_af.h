@@ -105,6 +105,10 @@ int af_lua_log_cached_step(struct af_log *log, const af_step_record *s);
 /* The log of the log object at `idx` (core.log_open), or NULL when it is not one or closed. */
 struct af_log *af_lua_to_log(lua_State *L, int idx);
 
+/* The store object at `idx` (core.store_open: NULL inside once closed), or NULL (lua_store.c). */
+struct af_store;
+struct af_store **af_lua_to_store(lua_State *L, int idx);
+
 /* Add hit_recorder to the table on top (lua_hit.c). */
 void af_hit_lua_open(lua_State *L);
 

@@ -1,20 +1,24 @@
 /*
- * lua_hit.c - the record of a step the cache answered, in one call
- * (agentflow.core):
+ * lua_hit.c - a cache hit answered in one call (agentflow.core):
  *
- *   recorder = core.hit_recorder(lines, hits, access)
- *   n, logged = recorder:record(r, agent, key, step, started, run_id [, log [, log_run_id]])
+ *   recorder = core.hit_recorder(store, version, lines, hits, access)
+ *   r, n, logged = recorder:hit(key, agent, step, started, run_id [, log [, log_run_id]])
  *
- * record() fills in the result record `r` that a cache lookup returned as
- * every step's record is filled in (agent, summary, metrics, tokens,
+ * hit() reads the cache entry under `key` from `store` (see _cache.lua's
+ * M.put: format version, expiry, result record, ...). When it is a fresh
+ * entry of format `version` holding its output, it makes the result record
+ * `r` of step `step` of `agent` as every cached step's record is made
+ * (cached, attempts, cost_usd, key, agent, summary, metrics, tokens,
  * duration, run_id, step: see _agent.lua), adds the journal's line
  * "STEP KEY AGENT" to `lines` (core.lines), counts the hit of `agent` in
  * the tally `hits` and the use of `key` in the tally `access`, and with a
- * `log` (core.log_open) writes the step's "step ended" record there, with
- * `log_run_id` as its run id (nil: none). It returns how many lines
+ * `log` (core.log_open) writes the step's "step ended" record there with
+ * `log_run_id` as its run id (nil: none). It returns r, how many lines
  * `lines` holds, and whether it wrote the log record (not when a field is
- * not what a stored hit holds: the caller then writes it). `started` is
- * the step's core.monotonic() start.
+ * not what a stored hit holds: the caller then writes it). Otherwise it
+ * returns nil and does nothing: the caller's full path reads the entry
+ * again and says why it missed (or reads the output from the blob table).
+ * `started` is the step's core.monotonic() start.
  *
  * Why in C: an all-hit rerun does this at every step, and in Lua its calls
  * and table writes cost more than the lookup itself.
@@ -22,24 +26,32 @@
 #include "af.h"
 #include "log.h"
 #include "lua_af.h"
+#include "store.h"
 
 #include <lauxlib.h>
 #include <string.h>
+#include <time.h>
 #include <uv.h>
 
 #define RECORDER_MT "agentflow.hitrecorder"
 #define SUMMARY_MAX 200
 
+/* Room for the fields a hit adds to the stored record (cached, key, agent, run_id, ...). */
+#define ROOM 12
+
 typedef struct recorder {
+	af_store **store; /* NULL inside once the store is closed */
+	lua_Integer version;
 	af_lines *lines;
 	af_tally *hits, *access;
 } recorder;
 
 /* The names record() writes, interned once: the upvalues of record(). */
 enum { N_AGENT, N_SUMMARY, N_OUTPUT, N_METRICS, N_TOKENS, N_INPUT, N_DURATION, N_RUN_ID, N_STEP,
-       N_STATUS, N_COUNT };
+       N_STATUS, N_CACHED, N_ATTEMPTS, N_COST, N_KEY, N_BLOB, N_COUNT };
 static const char *const names[N_COUNT] = {"agent", "summary", "output", "metrics", "tokens",
-					   "input", "duration", "run_id", "step", "status"};
+					   "input", "duration", "run_id", "step", "status",
+					   "cached", "attempts", "cost_usd", "key", "output_blob"};
 
 #define NAME(i) lua_upvalueindex(1 + (i))
 
@@ -110,7 +122,10 @@ static void fill(lua_State *L, int r, int agent, int step, double started, int r
 	set(L, r, N_STEP);
 }
 
-/* Write the step's log record from r (filled); 0 when a field is unusual or it is too long. */
+/*
+ * Write the step's log record from r (filled), the key at 2 and the agent
+ * at 3; 0 when a field is unusual or the record too long.
+ */
 static int log_step(lua_State *L, af_log *log, int r, lua_Integer step, int run_id)
 {
 	af_step_record s = {0};
@@ -119,7 +134,7 @@ static int log_step(lua_State *L, af_log *log, int r, lua_Integer step, int run_
 	s.step = (long long)step;
 	s.run_id = lua_tolstring(L, run_id, &s.run_id_len);
 	s.agent = lua_tolstring(L, 3, &s.agent_len);
-	s.key = lua_tolstring(L, 4, &s.key_len);
+	s.key = lua_tolstring(L, 2, &s.key_len);
 	get(L, r, N_STATUS);
 	get(L, r, N_SUMMARY);
 	get(L, r, N_DURATION);
@@ -142,27 +157,88 @@ static int log_step(lua_State *L, af_log *log, int r, lua_Integer step, int run_
 	return ok;
 }
 
-static int record(lua_State *L)
+typedef struct read_ctx {
+	lua_State *L;
+	int pushed;
+} read_ctx;
+
+static void read_entry(const void *val, size_t vlen, void *ctx)
+{
+	read_ctx *c = ctx;
+
+	c->pushed = af_lua_unpack(c->L, val, vlen, 3, ROOM);
+}
+
+static double wall_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts); /* as core.now(), which expiries are made with */
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Push the result record of the fresh entry under `key` with its output
+ * inline; 0 (nothing pushed) when there is none, or the store cannot be
+ * read (the full path then says so).
+ */
+static int push_entry(lua_State *L, recorder *rec, const char *key, size_t klen)
+{
+	read_ctx c = {L, 0};
+	int top = lua_gettop(L), fresh;
+
+	if (!*rec->store || af_store_get(*rec->store, AF_DB_ENTRIES, key, klen, read_entry, &c) != AF_OK ||
+	    c.pushed != 3) {
+		lua_settop(L, top);
+		return 0;
+	}
+	fresh = lua_isinteger(L, -3) && lua_tointeger(L, -3) == rec->version && lua_istable(L, -1) &&
+		(lua_isnil(L, -2) || (lua_isnumber(L, -2) && lua_tonumber(L, -2) > wall_clock()));
+	if (fresh && get(L, lua_gettop(L), N_BLOB) != LUA_TNIL)
+		fresh = 0; /* the output is in the blob table */
+	if (fresh) {
+		lua_pop(L, 1);
+		lua_replace(L, top + 1);
+	}
+	lua_settop(L, fresh ? top + 1 : top);
+	return fresh;
+}
+
+static int hit(lua_State *L)
 {
 	recorder *rec = lua_touserdata(L, 1);
 	size_t alen, klen, slen;
-	const char *agent = luaL_checklstring(L, 3, &alen), *key = luaL_checklstring(L, 4, &klen);
-	lua_Integer step = luaL_checkinteger(L, 5);
-	double started = (double)luaL_checknumber(L, 6);
+	const char *key, *agent, *digits;
+	lua_Integer step;
+	double started;
+	af_log *log;
 	char tmp[24];
-	const char *digits;
-
-	af_log *log = lua_isnoneornil(L, 8) ? NULL : af_lua_to_log(L, 8);
+	int r;
 
 	/* the metatable is the last upvalue: cheaper than luaL_checkudata, at every step */
 	if (!rec || !lua_getmetatable(L, 1) || !lua_rawequal(L, -1, lua_upvalueindex(N_COUNT + 1)))
 		luaL_typeerror(L, 1, "hit recorder");
 	lua_pop(L, 1);
-	luaL_checktype(L, 2, LUA_TTABLE);
-	luaL_checkstring(L, 7);
-	lua_settop(L, 9);
-	luaL_checkstack(L, 8, "recording a hit");
-	fill(L, 2, 3, 5, started, 7);
+	key = luaL_checklstring(L, 2, &klen);
+	agent = luaL_checklstring(L, 3, &alen);
+	step = luaL_checkinteger(L, 4);
+	started = (double)luaL_checknumber(L, 5);
+	luaL_checkstring(L, 6);
+	log = lua_isnoneornil(L, 7) ? NULL : af_lua_to_log(L, 7);
+	lua_settop(L, 8);
+	luaL_checkstack(L, 8, "answering from the cache");
+	if (!push_entry(L, rec, key, klen))
+		return 0;
+	r = lua_gettop(L);
+	lua_pushboolean(L, 1);
+	set(L, r, N_CACHED);
+	lua_pushinteger(L, 0);
+	set(L, r, N_ATTEMPTS);
+	lua_pushinteger(L, 0);
+	set(L, r, N_COST);
+	lua_pushvalue(L, 2);
+	set(L, r, N_KEY);
+	fill(L, r, 3, 4, started, 6);
 	slen = af_format_integer((long long)step, tmp, &digits);
 	af_lines_field(L, rec->lines, digits, slen, 0);
 	af_lines_field(L, rec->lines, key, klen, 0);
@@ -170,23 +246,25 @@ static int record(lua_State *L)
 	af_tally_add(L, rec->hits, agent, alen, 1);
 	af_tally_add(L, rec->access, key, klen, 1);
 	lua_pushinteger(L, rec->lines->count);
-	lua_pushboolean(L, log && log_step(L, log, 2, step, 9));
-	return 2;
+	lua_pushboolean(L, log && log_step(L, log, r, step, 8));
+	return 3;
 }
 
-/* recorder = core.hit_recorder(lines, hits, access) */
+/* recorder = core.hit_recorder(store, version, lines, hits, access) */
 static int l_hit_recorder(lua_State *L)
 {
 	recorder *rec;
-	af_lines *lines = af_lua_to_lines(L, 1);
-	af_tally *hits = (af_tally *)af_lua_to_tally(L, 2), *access = (af_tally *)af_lua_to_tally(L, 3);
+	af_store **store = af_lua_to_store(L, 1);
+	af_lines *lines = af_lua_to_lines(L, 3);
+	af_tally *hits = (af_tally *)af_lua_to_tally(L, 4), *access = (af_tally *)af_lua_to_tally(L, 5);
 
-	luaL_argexpected(L, lines, 1, "lines");
-	luaL_argexpected(L, hits, 2, "tally");
-	luaL_argexpected(L, access, 3, "tally");
-	rec = lua_newuserdatauv(L, sizeof *rec, 3);
-	*rec = (recorder){lines, hits, access};
-	for (int i = 1; i <= 3; i++) { /* keep them alive as long as the recorder */
+	luaL_argexpected(L, store, 1, "store");
+	luaL_argexpected(L, lines, 3, "lines");
+	luaL_argexpected(L, hits, 4, "tally");
+	luaL_argexpected(L, access, 5, "tally");
+	rec = lua_newuserdatauv(L, sizeof *rec, 5);
+	*rec = (recorder){store, luaL_checkinteger(L, 2), lines, hits, access};
+	for (int i = 1; i <= 5; i++) { /* kept alive as long as the recorder */
 		lua_pushvalue(L, i);
 		lua_setiuservalue(L, -2, i);
 	}
@@ -201,8 +279,8 @@ void af_hit_lua_open(lua_State *L)
 	for (int i = 0; i < N_COUNT; i++)
 		lua_pushstring(L, names[i]);
 	lua_pushvalue(L, -1 - N_COUNT - 1);
-	lua_pushcclosure(L, record, N_COUNT + 1);
-	lua_setfield(L, -2, "record");
+	lua_pushcclosure(L, hit, N_COUNT + 1);
+	lua_setfield(L, -2, "hit");
 	lua_setfield(L, -2, "__index");
 	lua_pop(L, 1);
 	lua_pushcfunction(L, l_hit_recorder);

@@ -43,6 +43,11 @@ static int error_tostring(lua_State *L)
 	return 1;
 }
 
+af_store **af_lua_to_store(lua_State *L, int idx)
+{
+	return luaL_testudata(L, idx, STORE_MT);
+}
+
 /*
  * The store a method is called on. Methods hold the metatable as upvalue 1:
  * comparing it is cheaper than luaL_checkudata's lookup by name, and a hit

@@ -503,13 +503,19 @@ local function quick_hit(name, opts)
   if ok and not key then
     ok, key = pcall(cache.key, def, cache.definition_hash(def, o), prompt, params, patterns)
   end
-  local r = ok and not inflight[key] and cache.lookup(key)
+  -- the step's number if it is a hit: nothing runs before begin_step takes
+  -- it. The run's first step takes the full path, which records the run's
+  -- start before the step's records.
+  local step = run.steps() + 1
+  if not ok or inflight[key] or step == 1 then
+    return nil
+  end
+  local run_id = run.id()
+  local r, n, logged = cache.recorder(run_id):hit(key, name, step, started, run_id, log.direct())
   if not r then
     return nil
   end
-  local step = begin_step(name, def.executor, prompt, started)
-  local run_id = run.id()
-  local n, logged = cache.recorder(run_id):record(r, name, key, step, started, run_id, log.direct())
+  begin_step(name, def.executor, prompt, started)
   if n >= journal.HIT_CHUNK then
     journal.write_hits()
   end

@@ -422,12 +422,14 @@ local function start_counting()
   return counts
 end
 
---- The recorder of run `run_id`'s cache hits (core.hit_recorder): it fills
--- in a hit's result record, adds its journal line and counts it.
+--- The recorder of run `run_id`'s cache hits (core.hit_recorder): it reads
+-- a fresh entry, makes the hit's result record, adds its journal line and
+-- counts it. nil without a store.
 function M.recorder(run_id)
-  if not recorder then
+  if not recorder and store.get() then
     local c = counts or start_counting()
-    recorder = core.hit_recorder(require("agentflow._journal").hit_lines(run_id), c.hits, c.access)
+    recorder = core.hit_recorder(store.get(), M.VERSION, require("agentflow._journal").hit_lines(run_id),
+      c.hits, c.access)
   end
   return recorder
 end

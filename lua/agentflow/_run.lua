@@ -47,6 +47,11 @@ local function snapshot()
   }
 end
 
+--- How many steps have begun.
+function M.steps()
+  return state.steps
+end
+
 --- A new step for agent `name`: returns its number and marks it running.
 function M.begin_step(name)
   if state.steps == 0 then
