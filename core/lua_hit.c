@@ -55,12 +55,10 @@ static const char *const names[N_COUNT] = {"agent", "summary", "output", "metric
 
 #define NAME(i) lua_upvalueindex(1 + (i))
 
-/* r[name] = the value on top (popped) */
-static void set(lua_State *L, int r, int name)
+/* Push a name: r[name] = v is push_name, push v, lua_rawset(L, r). */
+static void push_name(lua_State *L, int name)
 {
 	lua_pushvalue(L, NAME(name));
-	lua_insert(L, -2);
-	lua_rawset(L, r);
 }
 
 /* Push r[name]; returns its type. */
@@ -93,33 +91,40 @@ static void push_summary(lua_State *L, int r)
 /* The result record's fields that a lookup does not set (as _agent.lua's record()). */
 static void fill(lua_State *L, int r, int agent, int step, double started, int run_id)
 {
+	push_name(L, N_AGENT);
 	lua_pushvalue(L, agent);
-	set(L, r, N_AGENT);
+	lua_rawset(L, r);
 	if (get(L, r, N_SUMMARY) != LUA_TSTRING) {
+		push_name(L, N_SUMMARY);
 		push_summary(L, r);
-		set(L, r, N_SUMMARY);
+		lua_rawset(L, r);
 	}
 	if (get(L, r, N_METRICS) == LUA_TNIL) {
+		push_name(L, N_METRICS);
 		lua_newtable(L);
-		set(L, r, N_METRICS);
+		lua_rawset(L, r);
 	}
 	if (get(L, r, N_TOKENS) == LUA_TNIL) {
+		push_name(L, N_TOKENS);
 		lua_createtable(L, 0, 2);
-		lua_pushvalue(L, NAME(N_INPUT));
+		push_name(L, N_INPUT);
 		lua_pushinteger(L, 0);
 		lua_rawset(L, -3);
-		lua_pushvalue(L, NAME(N_OUTPUT));
+		push_name(L, N_OUTPUT);
 		lua_pushinteger(L, 0);
 		lua_rawset(L, -3);
-		set(L, r, N_TOKENS);
+		lua_rawset(L, r);
 	}
 	lua_pop(L, 3);
+	push_name(L, N_DURATION);
 	lua_pushnumber(L, (lua_Number)uv_hrtime() / 1e9 - started); /* as core.monotonic() */
-	set(L, r, N_DURATION);
+	lua_rawset(L, r);
+	push_name(L, N_RUN_ID);
 	lua_pushvalue(L, run_id);
-	set(L, r, N_RUN_ID);
+	lua_rawset(L, r);
+	push_name(L, N_STEP);
 	lua_pushvalue(L, step);
-	set(L, r, N_STEP);
+	lua_rawset(L, r);
 }
 
 /*
@@ -230,14 +235,18 @@ static int hit(lua_State *L)
 	if (!push_entry(L, rec, key, klen))
 		return 0;
 	r = lua_gettop(L);
+	push_name(L, N_CACHED);
 	lua_pushboolean(L, 1);
-	set(L, r, N_CACHED);
+	lua_rawset(L, r);
+	push_name(L, N_ATTEMPTS);
 	lua_pushinteger(L, 0);
-	set(L, r, N_ATTEMPTS);
+	lua_rawset(L, r);
+	push_name(L, N_COST);
 	lua_pushinteger(L, 0);
-	set(L, r, N_COST);
+	lua_rawset(L, r);
+	push_name(L, N_KEY);
 	lua_pushvalue(L, 2);
-	set(L, r, N_KEY);
+	lua_rawset(L, r);
 	fill(L, r, 3, 4, started, 6);
 	slen = af_format_integer((long long)step, tmp, &digits);
 	af_lines_field(L, rec->lines, digits, slen, 0);
