@@ -293,11 +293,12 @@ static long long count_of(const MDB_val *v)
  * Through a cursor, so the key is looked up once, and without printf: a run
  * writes one count per cache entry it used.
  */
-static int add_count(MDB_cursor *cur, MDB_val *k, const af_store_op *op)
+static int add_count(MDB_cursor *cur, const MDB_val *k, const af_store_op *op)
 {
 	char buf[24 + 1 + 64], tmp[24], *digits;
-	MDB_val v;
-	int rc = mdb_cursor_get(cur, k, &v, MDB_SET_KEY);
+	/* MDB_SET leaves `key` ours: a key pointing into the page would move under the put */
+	MDB_val key = *k, v;
+	int rc = mdb_cursor_get(cur, &key, &v, MDB_SET);
 	size_t n, vlen = op->vlen < 64 ? op->vlen : 64;
 
 	if (rc != 0 && rc != MDB_NOTFOUND)
@@ -312,7 +313,8 @@ static int add_count(MDB_cursor *cur, MDB_val *k, const af_store_op *op)
 	}
 	v.mv_size = n;
 	v.mv_data = buf;
-	return mdb_cursor_put(cur, k, &v, rc == 0 ? MDB_CURRENT : 0);
+	key = *k;
+	return mdb_cursor_put(cur, &key, &v, rc == 0 ? MDB_CURRENT : 0);
 }
 
 /* Apply ops in txn; counts go through one cursor per database, opened on first use. */
@@ -454,7 +456,8 @@ int af_store_defer_counts(af_store *s, const af_store_op *ops, size_t n)
 		for (int b = 0; b < 8; b++)
 			rec[at++] = (unsigned char)(add >> (8 * b));
 		at += put_u32(rec + at, vlen);
-		memcpy(rec + at, ops[i].val, vlen);
+		if (vlen)
+			memcpy(rec + at, ops[i].val, vlen);
 		at += vlen;
 	}
 	/* keys in time order, distinct across processes: the fold applies them in order */
