@@ -421,15 +421,19 @@ local function result_of(call, c)
   return run_and_store(call, cacheable)
 end
 
--- A new step of agent `name`: its number and when it started (`started`,
--- else now).
-local function begin_step(name, executor, prompt, started)
-  started = started or core.monotonic()
-  local step = run.begin_step(name)
+-- The "step started" record (DEBUG) of step `step` of agent `name`.
+local function log_started(step, name, executor, prompt)
   if log.enabled("DEBUG") then
     log.write("DEBUG", "step", "step started", { step = step, agent = name, executor = executor,
       prompt = prompt:sub(1, 300) })
   end
+end
+
+-- A new step of agent `name`: its number and when it started (now).
+local function begin_step(name, executor, prompt)
+  local started = core.monotonic()
+  local step = run.begin_step(name)
+  log_started(step, name, executor, prompt)
   return step, started
 end
 
@@ -485,9 +489,10 @@ end
 -- af.agent answered by the cache without preparing the call: when the
 -- agent is cacheable, the options are only task inputs, nothing is
 -- replayed or planned, no identical call is in flight and the entry is
--- fresh. It gives the same step, result record, log record and journal
--- record as the full path gives a hit (run_step). nil otherwise, also when
--- computing the key fails (the full path then reports why).
+-- fresh, and it is not the run's first step. It gives the same step,
+-- result record, log records and journal record as the full path gives a
+-- hit (run_step). nil otherwise, also when computing the key fails (the
+-- full path then reports why).
 local function quick_hit(name, opts)
   local started = core.monotonic()
   local def = type(name) == "string" and agents.get(name)
@@ -503,9 +508,9 @@ local function quick_hit(name, opts)
   if ok and not key then
     ok, key = pcall(cache.key, def, cache.definition_hash(def, o), prompt, params, patterns)
   end
-  -- the step's number if it is a hit: nothing runs before begin_step takes
-  -- it. The run's first step takes the full path, which records the run's
-  -- start before the step's records.
+  -- the step's number if it is a hit: nothing runs before
+  -- run.step_at_once takes it. The run's first step takes the full path,
+  -- which records the run's start before the step's records.
   local step = run.steps() + 1
   if not ok or inflight[key] or step == 1 then
     return nil
@@ -515,11 +520,11 @@ local function quick_hit(name, opts)
   if not r then
     return nil
   end
-  begin_step(name, def.executor, prompt, started)
+  log_started(step, name, def.executor, prompt)
   if n >= journal.HIT_CHUNK then
     journal.write_hits()
   end
-  run.end_step(name, r, logged)
+  run.step_at_once(name, r, logged)
   return r
 end
 

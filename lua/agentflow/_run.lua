@@ -69,9 +69,38 @@ function M.begin_step(name)
   return state.steps
 end
 
---- The step of agent `name` ended with result `r` (nil: it was cancelled);
--- its log record is written unless `logged`.
-function M.end_step(name, r, logged)
+-- The run's counts of a step that ended with `r` (nil: cancelled); returns
+-- the result record it counted.
+local function count_end(name, r)
+  if core.options.metrics_addr then
+    require("agentflow._live").step_ended(name, r)
+  end
+  r = r or { status = "canceled" }
+  state.done = state.done + 1
+  state.by_status[r.status] = (state.by_status[r.status] or 0) + 1
+  return r
+end
+
+-- The "step ended" record of a step that ended with `r`.
+local function log_end(name, r)
+  local bad = r.status == "failed" or r.status == "skipped" or r.status == "canceled"
+  log.step(bad and "WARN" or "INFO", name, r)
+end
+
+-- The progress line of a step that ended with `r`.
+local function end_text(name, r)
+  local text = string.format("%s: %s in %s", name, r.status, util.format_seconds(r.duration or 0))
+  if r.cached then
+    text = text .. " (cached)"
+  end
+  if r.error and r.status ~= "success" then
+    text = text .. ": " .. tostring(r.error):match("[^\n]*")
+  end
+  return text
+end
+
+--- The step of agent `name` ended with result `r` (nil: it was cancelled).
+function M.end_step(name, r)
   local running = state.running
   for i = #running, 1, -1 do -- most often the last one started
     if running[i] == name then
@@ -83,27 +112,30 @@ function M.end_step(name, r, logged)
       break
     end
   end
+  r = count_end(name, r)
+  log_end(name, r)
+  if progress.enabled() then
+    progress.event(snapshot(), end_text(name, r))
+  end
+end
+
+--- A step of agent `name` that the cache answered at once with result `r`
+-- (a hit found before the call was prepared): begin_step and end_step in
+-- one, without showing it running. Its number is M.steps() + 1, which the
+-- caller gave the record; its log record is written unless `logged`.
+function M.step_at_once(name, r, logged)
+  state.steps = state.steps + 1
   if core.options.metrics_addr then
-    require("agentflow._live").step_ended(name, r)
+    require("agentflow._live").step_started(name)
   end
-  r = r or { status = "canceled" }
-  state.done = state.done + 1
-  state.by_status[r.status] = (state.by_status[r.status] or 0) + 1
-  local bad = r.status == "failed" or r.status == "skipped" or r.status == "canceled"
+  count_end(name, r)
   if not logged then
-    log.step(bad and "WARN" or "INFO", name, r)
+    log_end(name, r)
   end
-  if not progress.enabled() then
-    return
+  if progress.enabled() then
+    progress.event(snapshot(), string.format("%s: started (step %d)", name, state.steps))
+    progress.event(snapshot(), end_text(name, r))
   end
-  local text = string.format("%s: %s in %s", name, r.status, util.format_seconds(r.duration or 0))
-  if r.cached then
-    text = text .. " (cached)"
-  end
-  if r.error and r.status ~= "success" then
-    text = text .. ": " .. tostring(r.error):match("[^\n]*")
-  end
-  progress.event(snapshot(), text)
 end
 
 --- Attempt `attempt` of agent `name` failed with `r`; the next starts in

@@ -112,10 +112,11 @@ function M.flush()
 end
 
 --- The log and the run id a step record names, when C code may write a
--- step's INFO record itself (core.hit_recorder): INFO is kept and no Lua
+-- step's INFO record itself (core.hit_recorder): INFO is kept but not
+-- DEBUG (a step's "step started" record comes before its end), and no Lua
 -- pattern must be hidden. nil otherwise.
 function M.direct()
-  if #patterns == 0 and RANK.INFO >= (threshold or thresholds()) then
+  if #patterns == 0 and (threshold or thresholds()) == RANK.INFO then
     local l = logger or open()
     return l, l and core.options.workflow and (the_run_id or run_id()) or nil
   end

@@ -1,7 +1,8 @@
 /*
  * log_write N FILE - records per second through the structured log's C
- * writer (core/log.c: timestamp, escaping, redaction scan, one write(2)),
- * beside raw write(2) of a record of the same size to the same kind of file.
+ * writer (core/log.c: timestamp, escaping, redaction scan, records batched
+ * into one write(2) per 64 KiB), beside raw write(2) of a record of the
+ * same size to the same kind of file.
  */
 #include "af.h"
 #include "log.h"
