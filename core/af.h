@@ -54,4 +54,25 @@ const char *af_error_last(void);
 /* The name of a code, "AF_ENOTFOUND" and so on. */
 const char *af_error_name(int code);
 
+#define AF_DECIMAL_MAX 24
+
+/*
+ * The decimal digits of v, written at the end of out; *start is where they
+ * begin, the return value how many there are. Without printf: counts and
+ * step numbers are written at every step.
+ */
+static inline size_t af_decimal(long long v, char out[AF_DECIMAL_MAX], char **start)
+{
+	char *p = out + AF_DECIMAL_MAX;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	*start = p;
+	return (size_t)(out + AF_DECIMAL_MAX - p);
+}
+
 #endif

@@ -79,9 +79,6 @@ af_lines *af_lua_to_lines(lua_State *L, int idx);
  */
 void af_lines_field(lua_State *L, af_lines *b, const char *s, size_t n, int last);
 
-/* The decimal digits of v in tmp, from *start; returns how many. */
-size_t af_format_integer(long long v, char tmp[24], const char **start);
-
 /* The fields of a step the cache answered, for af_lua_log_cached_step. */
 typedef struct af_step_record {
 	const char *run_id; /* NULL: not logged (the REPL) */

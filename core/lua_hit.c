@@ -213,11 +213,11 @@ static int hit(lua_State *L)
 {
 	recorder *rec = lua_touserdata(L, 1);
 	size_t alen, klen, slen;
-	const char *key, *agent, *digits;
+	const char *key, *agent;
 	lua_Integer step;
 	double started;
 	af_log *log;
-	char tmp[24];
+	char tmp[AF_DECIMAL_MAX], *digits;
 	int r;
 
 	/* the metatable is the last upvalue: cheaper than luaL_checkudata, at every step */
@@ -248,7 +248,7 @@ static int hit(lua_State *L)
 	lua_pushvalue(L, 2);
 	lua_rawset(L, r);
 	fill(L, r, 3, 4, started, 6);
-	slen = af_format_integer((long long)step, tmp, &digits);
+	slen = af_decimal((long long)step, tmp, &digits);
 	af_lines_field(L, rec->lines, digits, slen, 0);
 	af_lines_field(L, rec->lines, key, klen, 0);
 	af_lines_field(L, rec->lines, agent, alen, 1);

@@ -11,6 +11,7 @@
  * For records made at every step (the journal's cache hits): no Lua string
  * per line. C code adds lines with af_lines_field (lua_hit.c).
  */
+#include "af.h"
 #include "lua_af.h"
 
 #include <lauxlib.h>
@@ -47,34 +48,22 @@ void af_lines_field(lua_State *L, af_lines *b, const char *s, size_t n, int last
 	b->count += last;
 }
 
-size_t af_format_integer(long long v, char tmp[24], const char **start)
-{
-	char *p = tmp + 24;
-	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-
-	do
-		*--p = (char)('0' + u % 10);
-	while (u /= 10);
-	if (v < 0)
-		*--p = '-';
-	*start = p;
-	return (size_t)(tmp + 24 - p);
-}
-
 static int lines_add(lua_State *L)
 {
 	af_lines *b = luaL_checkudata(L, 1, LINES_MT);
 	int n = lua_gettop(L);
 
 	for (int i = 2; i <= n; i++) {
-		char tmp[24];
+		char tmp[AF_DECIMAL_MAX], *digits;
 		const char *s;
 		size_t len;
 
-		if (lua_isinteger(L, i)) /* most lines start with a step number */
-			len = af_format_integer(lua_tointeger(L, i), tmp, &s);
-		else
+		if (lua_isinteger(L, i)) { /* most lines start with a step number */
+			len = af_decimal((long long)lua_tointeger(L, i), tmp, &digits);
+			s = digits;
+		} else {
 			s = luaL_checklstring(L, i, &len);
+		}
 		af_lines_field(L, b, s, len, i == n);
 	}
 	lua_pushinteger(L, b->count);

@@ -123,21 +123,6 @@ static void json_string(lua_State *L, json_buf *b, const char *s, size_t n)
 	b->len = (size_t)(end - b->p);
 }
 
-/* The decimal digits of `v` at the end of tmp[32]; returns where they start. */
-static char *format_integer(lua_Integer v, char tmp[32])
-{
-	char *p = tmp + 32;
-	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		*--p = '-';
-	return p;
-}
-
 /*
  * x (finite, not 0) with 14 significant digits, as "%.14g" writes it (the
  * precision lua-cjson uses), into tmp; returns the length. Without printf:
@@ -222,10 +207,10 @@ static char *put_float(char *p, double x)
 /* Write the integer v at p (room: NUMBER_ROOM); returns the end. */
 static char *put_integer(char *p, lua_Integer v)
 {
-	char tmp[32];
-	const char *digits = format_integer(v, tmp);
+	char tmp[AF_DECIMAL_MAX], *digits;
+	size_t n = af_decimal((long long)v, tmp, &digits);
 
-	return put(p, digits, (size_t)(tmp + 32 - digits));
+	return put(p, digits, n);
 }
 
 /* Write the number at idx at p (room: NUMBER_ROOM); returns the end. */

@@ -261,21 +261,6 @@ int af_store_get_many(af_store *s, int db, const af_store_key *keys, size_t n,
 	return rc && rc != MDB_NOTFOUND ? fail(s, "get", rc) : AF_OK;
 }
 
-/* The decimal digits of v at the end of tmp[24]; returns where they start. */
-static char *decimal(long long v, char tmp[24])
-{
-	char *p = tmp + 24;
-	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		*--p = '-';
-	return p;
-}
-
 /* The count a counter's value starts with (0 when there is none). */
 static long long count_of(const MDB_val *v)
 {
@@ -295,7 +280,7 @@ static long long count_of(const MDB_val *v)
  */
 static int add_count(MDB_cursor *cur, const MDB_val *k, const af_store_op *op)
 {
-	char buf[24 + 1 + 64], tmp[24], *digits;
+	char buf[AF_DECIMAL_MAX + 1 + 64], tmp[AF_DECIMAL_MAX], *digits;
 	/* MDB_SET leaves `key` ours: a key pointing into the page would move under the put */
 	MDB_val key = *k, v;
 	int rc = mdb_cursor_get(cur, &key, &v, MDB_SET);
@@ -303,8 +288,7 @@ static int add_count(MDB_cursor *cur, const MDB_val *k, const af_store_op *op)
 
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
-	digits = decimal((rc == 0 ? count_of(&v) : 0) + op->add, tmp);
-	n = (size_t)(tmp + 24 - digits);
+	n = af_decimal((rc == 0 ? count_of(&v) : 0) + op->add, tmp, &digits);
 	memcpy(buf, digits, n);
 	if (op->val) {
 		buf[n++] = ' ';
