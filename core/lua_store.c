@@ -405,40 +405,6 @@ static int hash_for_record(const char *path, stat_record *now)
 	return af_hash_file(path, now->hash);
 }
 
-/*
- * hash = store:file_hash(abs) ; hash, record ; nil, "missing" ; nil, err
- *
- * The content hash of a file through the stat cache: the record's when it
- * is trusted, else the file is hashed and the new record returned for the
- * caller to write with its next commit.
- */
-static int l_store_file_hash(lua_State *L)
-{
-	af_store *s = check_store(L);
-	const char *path = luaL_checkstring(L, 2);
-	stat_record rec = {0}, now = {0};
-	int err = 0, state = stat_file(path, &now, &err);
-
-	if (state != FILE_OK) {
-		lua_pushnil(L);
-		push_file_error(L, path, state, err);
-		return 2;
-	}
-	if (af_store_get(s, AF_DB_STAT, path, strlen(path), copy_record, &rec) == AF_OK &&
-	    trusted(&rec, &now)) {
-		lua_pushstring(L, rec.hash);
-		return 1;
-	}
-	if (hash_for_record(path, &now) != AF_OK) {
-		lua_pushnil(L);
-		lua_pushstring(L, af_error_last());
-		return 2;
-	}
-	lua_pushstring(L, now.hash);
-	lua_pushlstring(L, (const char *)&now, sizeof now);
-	return 2;
-}
-
 /* A declared path of core.file_part, with what stat() and the stat cache say. */
 typedef struct part_file {
 	const char *path; /* as declared: the key names it so */
@@ -778,7 +744,6 @@ static const luaL_Reg store_methods[] = {
 	{"deferred", l_store_deferred},
 	{"scan", l_store_scan},
 	{"count", l_store_count},
-	{"file_hash", l_store_file_hash},
 	{"readers", l_store_readers},
 	{"sync", l_store_sync},
 	{NULL, NULL}

@@ -1,7 +1,7 @@
 --- Declared input files: globs expanded against the project root, and
 -- content hashes through the stat cache.
 --
--- The stat cache (store:file_hash, in C) keeps, per absolute path, the
+-- The stat cache (core.file_part, in C) keeps, per absolute path, the
 -- size, mtime (ns), inode and content hash seen, with the time the record
 -- was made. A record is trusted only when the stat still matches and the
 -- file's mtime is before the record's time (git's "racy" rule): a file
@@ -19,14 +19,6 @@ local root_dir
 function M.root()
   root_dir = root_dir or core.project_root()
   return root_dir
-end
-
---- The absolute path of a declared path.
-function M.absolute(path)
-  if path:sub(1, 1) == "/" then
-    return path
-  end
-  return M.root() .. "/" .. path
 end
 
 -- Plain searches: a pattern class would test every byte of every declared
@@ -124,25 +116,6 @@ function M.part(patterns, with_content)
     end
   end
   return enc
-end
-
---- The content hash of the file at absolute path `abs`, or nil and
--- "missing" (or an error message). Through the stat cache when the store
--- is open (see store:file_hash); a new record waits for the next commit.
-function M.hash(abs)
-  local s = store.get()
-  if not s then
-    local size, err, kind = core.stat(abs)
-    if not size then
-      return nil, kind == "missing" and "missing" or err
-    end
-    return core.hash_file(abs)
-  end
-  local h, rec = s:file_hash(abs)
-  if h and rec then
-    store.later({ "stat", abs, rec })
-  end
-  return h, rec
 end
 
 return M

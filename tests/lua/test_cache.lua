@@ -19,17 +19,23 @@ t.test("the canonical encoding ignores construction order", function()
   t.raises("contains itself", canon.encode, cyc)
 end)
 
+-- The content hash that the file part of a key gives the file at `path`.
+local function hash_of(path)
+  local enc, err = files.part({ path }, true)
+  return enc and enc:match("\0(.*)$"), err
+end
+
 t.test("a file changed within its record's clock tick is hashed again", function()
   local dir = t.tmpdir()
   local path = dir .. "/f.txt"
   t.write(path, "aaaa")
   -- Pin the mtime in the future: the record made now is racy.
   assert(af.exec({ "touch", "-d", "@" .. (os.time() + 100) .. ".5", path }).code == 0)
-  local h1 = files.hash(path)
+  local h1 = hash_of(path)
   store.flush()
   t.write(path, "bbbb") -- same size; restore the same mtime
   assert(af.exec({ "touch", "-d", "@" .. (os.time() + 100) .. ".5", path }).code == 0)
-  local h2 = files.hash(path)
+  local h2 = hash_of(path)
   t.eq(false, h1 == h2)
 end)
 
@@ -38,15 +44,26 @@ t.test("a settled file is served from the stat cache", function()
   local path = dir .. "/g.txt"
   t.write(path, "cccc")
   assert(af.exec({ "touch", "-d", "@1000000000", path }).code == 0)
-  local h1 = files.hash(path)
+  local h1 = hash_of(path)
   store.flush()
   -- Same size and mtime, different content: a settled record is trusted,
   -- which is what makes an unchanged file cost one stat().
   t.write(path, "dddd")
   assert(af.exec({ "touch", "-d", "@1000000000", path }).code == 0)
-  t.eq(h1, files.hash(path))
-  t.eq(nil, (files.hash(dir .. "/missing.txt")))
-  t.eq("missing", select(2, files.hash(dir .. "/missing.txt")))
+  t.eq(h1, hash_of(path))
+  t.eq("missing", hash_of(dir .. "/missing.txt"))
+  t.eq({ nil, dir .. ": not a regular file" }, { hash_of(dir) })
+end)
+
+t.test("a file part names each path once, in order, with its hash", function()
+  local dir = t.tmpdir()
+  t.write(dir .. "/a.txt", "a")
+  t.write(dir .. "/b.txt", "b")
+  local a, b = hash_of(dir .. "/a.txt"), hash_of(dir .. "/b.txt")
+  t.eq(32, #a)
+  t.eq(table.concat({ dir .. "/a.txt", a, dir .. "/b.txt", b, dir .. "/c.txt", "missing" }, "\0"),
+    files.part({ dir .. "/c.txt", dir .. "/b.txt", dir .. "/a.txt", dir .. "/b.txt" }, true))
+  t.eq(dir .. "/a.txt\0-", files.part({ dir .. "/a.txt" }, false))
 end)
 
 t.test("diff names what changed", function()
