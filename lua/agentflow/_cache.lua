@@ -99,6 +99,7 @@ local function policy_of(def)
   return p
 end
 
+-- An empty env part, shared (read-only).
 local EMPTY = setmetatable({}, { __newindex = function() error("read-only", 2) end })
 
 -- The key's encoding of the files `patterns` name (see files.part):

@@ -1,6 +1,6 @@
 --- The structured log: af.log.debug/info/warn/error/fatal(message, context)
 -- and the engine's own events, as JSON lines in <state dir>/logs/
--- agentflow.jsonl (written by the C core: one write per record, rotation,
+-- agentflow.jsonl (written by the C core: records written in batches, rotation,
 -- secrets redacted). Records below the threshold (AGENTFLOW_LOG_LEVEL or
 -- `run --log-level`, default INFO) are dropped. A workflow's own WARN and
 -- above also go to stderr as readable lines (INFO too with `run -v`).
