@@ -253,6 +253,16 @@ static int l_has_only(lua_State *L)
 	return 1;
 }
 
+void *af_lua_check_self(lua_State *L, int mt, const char *what)
+{
+	void *p = lua_touserdata(L, 1);
+
+	if (!p || !lua_getmetatable(L, 1) || !lua_rawequal(L, -1, mt))
+		luaL_typeerror(L, 1, what);
+	lua_pop(L, 1);
+	return p;
+}
+
 static const luaL_Reg core_functions[] = {
 	{"caller", l_caller},
 	{"copy", l_copy},

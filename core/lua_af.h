@@ -13,6 +13,14 @@ int luaopen_agentflow_core(lua_State *L);
 /* Add the store, hash, stat, glob and git functions to the table on top (lua_store.c). */
 void af_store_lua_open(lua_State *L);
 
+/*
+ * The userdata at 1 when its metatable is the one at `mt` (an upvalue index),
+ * else a type error naming `what`. For methods called at every step:
+ * comparing with a metatable held as an upvalue is cheaper than
+ * luaL_checkudata's lookup by name (lua_af.c).
+ */
+void *af_lua_check_self(lua_State *L, int mt, const char *what);
+
 /* Add yaml_decode to the table on top (lua_yaml.c). */
 void af_yaml_lua_open(lua_State *L);
 
@@ -105,6 +113,15 @@ struct af_log *af_lua_to_log(lua_State *L, int idx);
 /* The store object at `idx` (core.store_open: NULL inside once closed), or NULL (lua_store.c). */
 struct af_store;
 struct af_store **af_lua_to_store(lua_State *L, int idx);
+
+/*
+ * Push the first `n` packed values of the record under `key` in database
+ * `db` (an AF_DB_*), tables made with room for `room` more keys (as
+ * store:unpack). Returns how many were pushed (0: no such record, or not
+ * packed values) or AF_EIO (lua_store.c).
+ */
+int af_lua_store_unpack(lua_State *L, struct af_store *s, int db, const char *key, size_t klen,
+			int n, int room);
 
 /* Add hit_recorder to the table on top (lua_hit.c). */
 void af_hit_lua_open(lua_State *L);

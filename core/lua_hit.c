@@ -8,9 +8,9 @@
  * M.put: format version, expiry, result record, ...). When it is a fresh
  * entry of format `version` holding its output, it makes the result record
  * `r` of step `step` of `agent` as every cached step's record is made
- * (cached, attempts, cost_usd, key, agent, summary, metrics, tokens,
- * duration, run_id, step: see _agent.lua), adds the journal's line
- * "STEP KEY AGENT" to `lines` (core.lines), counts the hit of `agent` in
+ * (cached, attempts, cost_usd, key, agent, metrics, tokens, duration,
+ * run_id, step: see _agent.lua; the summary is stored with the entry),
+ * adds the journal's line "STEP KEY AGENT" to `lines` (core.lines), counts the hit of `agent` in
  * the tally `hits` and the use of `key` in the tally `access`, and with a
  * `log` (core.log_open) writes the step's "step ended" record there with
  * `log_run_id` as its run id (nil: none). It returns r, how many lines
@@ -26,15 +26,12 @@
 #include "af.h"
 #include "log.h"
 #include "lua_af.h"
+#include "scheduler.h"
 #include "store.h"
 
 #include <lauxlib.h>
-#include <string.h>
-#include <time.h>
-#include <uv.h>
 
 #define RECORDER_MT "agentflow.hitrecorder"
-#define SUMMARY_MAX 200
 
 /* Room for the fields a hit adds to the stored record (cached, key, agent, run_id, ...). */
 #define ROOM 12
@@ -68,37 +65,13 @@ static int get(lua_State *L, int r, int name)
 	return lua_rawget(L, r);
 }
 
-/* The first line of a string output, from its first non-space byte, at most SUMMARY_MAX bytes. */
-static void push_summary(lua_State *L, int r)
-{
-	size_t len, start = 0, stop;
-	const char *out;
-
-	if (get(L, r, N_OUTPUT) != LUA_TSTRING) {
-		lua_pop(L, 1);
-		lua_pushnil(L);
-		return;
-	}
-	out = lua_tolstring(L, -1, &len);
-	while (start < len && out[start] && strchr(" \t\n\v\f\r", out[start]))
-		start++;
-	for (stop = start; stop < len && out[stop] != '\n' && stop - start < SUMMARY_MAX; stop++)
-		;
-	lua_pushlstring(L, out + start, stop - start);
-	lua_remove(L, -2);
-}
-
 /* The result record's fields that a lookup does not set (as _agent.lua's record()). */
 static void fill(lua_State *L, int r, int agent, int step, double started, int run_id)
 {
 	push_name(L, N_AGENT);
 	lua_pushvalue(L, agent);
 	lua_rawset(L, r);
-	if (get(L, r, N_SUMMARY) != LUA_TSTRING) {
-		push_name(L, N_SUMMARY);
-		push_summary(L, r);
-		lua_rawset(L, r);
-	}
+	/* the summary is stored with the entry (nil when the output is no string) */
 	if (get(L, r, N_METRICS) == LUA_TNIL) {
 		push_name(L, N_METRICS);
 		lua_newtable(L);
@@ -115,9 +88,9 @@ static void fill(lua_State *L, int r, int agent, int step, double started, int r
 		lua_rawset(L, -3);
 		lua_rawset(L, r);
 	}
-	lua_pop(L, 3);
+	lua_pop(L, 2);
 	push_name(L, N_DURATION);
-	lua_pushnumber(L, (lua_Number)uv_hrtime() / 1e9 - started); /* as core.monotonic() */
+	lua_pushnumber(L, (lua_Number)(af_sched_monotonic() - started));
 	lua_rawset(L, r);
 	push_name(L, N_RUN_ID);
 	lua_pushvalue(L, run_id);
@@ -162,26 +135,6 @@ static int log_step(lua_State *L, af_log *log, int r, lua_Integer step, int run_
 	return ok;
 }
 
-typedef struct read_ctx {
-	lua_State *L;
-	int pushed;
-} read_ctx;
-
-static void read_entry(const void *val, size_t vlen, void *ctx)
-{
-	read_ctx *c = ctx;
-
-	c->pushed = af_lua_unpack(c->L, val, vlen, 3, ROOM);
-}
-
-static double wall_clock(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts); /* as core.now(), which expiries are made with */
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /*
  * Push the result record of the fresh entry under `key` with its output
  * inline; 0 (nothing pushed) when there is none, or the store cannot be
@@ -189,16 +142,14 @@ static double wall_clock(void)
  */
 static int push_entry(lua_State *L, recorder *rec, const char *key, size_t klen)
 {
-	read_ctx c = {L, 0};
 	int top = lua_gettop(L), fresh;
 
-	if (!*rec->store || af_store_get(*rec->store, AF_DB_ENTRIES, key, klen, read_entry, &c) != AF_OK ||
-	    c.pushed != 3) {
+	if (!*rec->store || af_lua_store_unpack(L, *rec->store, AF_DB_ENTRIES, key, klen, 3, ROOM) != 3) {
 		lua_settop(L, top);
 		return 0;
 	}
 	fresh = lua_isinteger(L, -3) && lua_tointeger(L, -3) == rec->version && lua_istable(L, -1) &&
-		(lua_isnil(L, -2) || (lua_isnumber(L, -2) && lua_tonumber(L, -2) > wall_clock()));
+		(lua_isnil(L, -2) || (lua_isnumber(L, -2) && lua_tonumber(L, -2) > af_sched_now()));
 	if (fresh && get(L, lua_gettop(L), N_BLOB) != LUA_TNIL)
 		fresh = 0; /* the output is in the blob table */
 	if (fresh) {
@@ -211,7 +162,8 @@ static int push_entry(lua_State *L, recorder *rec, const char *key, size_t klen)
 
 static int hit(lua_State *L)
 {
-	recorder *rec = lua_touserdata(L, 1);
+	/* the metatable is the last upvalue (see af_lua_check_self) */
+	recorder *rec = af_lua_check_self(L, lua_upvalueindex(N_COUNT + 1), "hit recorder");
 	size_t alen, klen, slen;
 	const char *key, *agent;
 	lua_Integer step;
@@ -220,10 +172,6 @@ static int hit(lua_State *L)
 	char tmp[AF_DECIMAL_MAX], *digits;
 	int r;
 
-	/* the metatable is the last upvalue: cheaper than luaL_checkudata, at every step */
-	if (!rec || !lua_getmetatable(L, 1) || !lua_rawequal(L, -1, lua_upvalueindex(N_COUNT + 1)))
-		luaL_typeerror(L, 1, "hit recorder");
-	lua_pop(L, 1);
 	key = luaL_checklstring(L, 2, &klen);
 	agent = luaL_checklstring(L, 3, &alen);
 	step = luaL_checkinteger(L, 4);

@@ -714,20 +714,30 @@ static int l_exec(lua_State *L)
 
 /* ---- clocks and the environment ------------------------------------------ */
 
-/* seconds = core.now() : wall-clock time, with sub-second precision */
-static int l_now(lua_State *L)
+double af_sched_now(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double af_sched_monotonic(void)
+{
+	return (double)uv_hrtime() / 1e9;
+}
+
+/* seconds = core.now() : wall-clock time, with sub-second precision */
+static int l_now(lua_State *L)
+{
+	lua_pushnumber(L, (lua_Number)af_sched_now());
 	return 1;
 }
 
 /* seconds = core.monotonic() : for durations */
 static int l_monotonic(lua_State *L)
 {
-	lua_pushnumber(L, (lua_Number)uv_hrtime() / 1e9);
+	lua_pushnumber(L, (lua_Number)af_sched_monotonic());
 	return 1;
 }
 

@@ -48,18 +48,11 @@ af_store **af_lua_to_store(lua_State *L, int idx)
 	return luaL_testudata(L, idx, STORE_MT);
 }
 
-/*
- * The store a method is called on. Methods hold the metatable as upvalue 1:
- * comparing it is cheaper than luaL_checkudata's lookup by name, and a hit
- * calls a method at every step.
- */
+/* The store a method is called on; methods hold the metatable as upvalue 1 (see af_lua_check_self). */
 static af_store *check_store(lua_State *L)
 {
-	af_store **s = lua_touserdata(L, 1);
+	af_store **s = af_lua_check_self(L, lua_upvalueindex(1), "store");
 
-	if (!s || !lua_getmetatable(L, 1) || !lua_rawequal(L, -1, lua_upvalueindex(1)))
-		luaL_typeerror(L, 1, "store");
-	lua_pop(L, 1);
 	if (!*s)
 		luaL_error(L, "the store is closed");
 	return *s;
@@ -134,6 +127,17 @@ static void unpack_value(const void *val, size_t vlen, void *ctx)
 	u->pushed = af_lua_unpack(u->L, val, vlen, u->n, u->room);
 }
 
+int af_lua_store_unpack(lua_State *L, af_store *s, int db, const char *key, size_t klen, int n,
+			int room)
+{
+	unpack_ctx u = {L, n, room, 0};
+	int rc = af_store_get(s, db, key, klen, unpack_value, &u);
+
+	if (rc == AF_ENOTFOUND)
+		return 0;
+	return rc == AF_OK ? (u.pushed > 0 ? u.pushed : 0) : rc;
+}
+
 /*
  * v1, v2, ... = store:unpack(db, key [, n [, room]]) : the first n packed
  * values of the record (see core.unpack), decoded straight from the map,
@@ -146,17 +150,12 @@ static int l_store_unpack(lua_State *L)
 	int db = luaL_checkoption(L, 2, NULL, db_names);
 	size_t klen;
 	const char *key = luaL_checklstring(L, 3, &klen);
-	unpack_ctx u = {L, (int)luaL_optinteger(L, 4, -1), (int)luaL_optinteger(L, 5, 0), 0};
-	int rc;
+	int n = (int)luaL_optinteger(L, 4, -1), room = (int)luaL_optinteger(L, 5, 0), pushed;
 
-	luaL_argcheck(L, u.room >= 0 && u.room <= 64, 5, "room must be 0 to 64");
+	luaL_argcheck(L, room >= 0 && room <= 64, 5, "room must be 0 to 64");
 	lua_settop(L, 5);
-	rc = af_store_get(s, db, key, klen, unpack_value, &u);
-	if (rc == AF_ENOTFOUND)
-		return 0;
-	if (rc != AF_OK)
-		return raise_io(L);
-	return u.pushed > 0 ? u.pushed : 0;
+	pushed = af_lua_store_unpack(L, s, db, key, klen, n, room);
+	return pushed < 0 ? raise_io(L) : pushed;
 }
 
 /* The number of changes the op at the top of the stack makes (see l_store_write). */

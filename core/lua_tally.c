@@ -32,15 +32,10 @@ static int tally_gc(lua_State *L)
 	return 0;
 }
 
-/* The tally at 1; the metatable is upvalue 1 (cheaper than luaL_checkudata, on every step). */
+/* The tally at 1; the metatable is upvalue 1 (see af_lua_check_self). */
 static af_tally *check_tally(lua_State *L)
 {
-	af_tally *t = lua_touserdata(L, 1);
-
-	if (!t || !lua_getmetatable(L, 1) || !lua_rawequal(L, -1, lua_upvalueindex(1)))
-		luaL_typeerror(L, 1, "tally");
-	lua_pop(L, 1);
-	return t;
+	return af_lua_check_self(L, lua_upvalueindex(1), "tally");
 }
 
 /* The slot of `name` in the index: holding its entry's position + 1, or 0 (free). */

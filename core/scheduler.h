@@ -45,4 +45,10 @@ int af_sched_interrupted(void);
 /* Cancel every task and kill every process, for fatal paths. */
 void af_sched_abort(void);
 
+/* Wall-clock seconds, as core.now() gives them. */
+double af_sched_now(void);
+
+/* Monotonic seconds, as core.monotonic() gives them (for durations). */
+double af_sched_monotonic(void);
+
 #endif

@@ -22,8 +22,9 @@ screen() { tm capture-pane -t "$S" -p; }
 
 # wait_for TEXT: poll the screen until TEXT shows (at most 10 s). capture-pane
 # drops trailing blanks, so the prompt "> " shows as ">".
+# Up to 30 s: a cap, not a timing (a loaded sanitizer build once took over 10 s to exit).
 wait_for() {
-	for _ in $(seq 100); do
+	for _ in $(seq 300); do
 		screen | grep -qF -- "$1" && return 0
 		sleep 0.1
 	done
