@@ -7,7 +7,9 @@
 #include "state.h"
 
 #include <lauxlib.h>
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +140,68 @@ static int l_pid_alive(lua_State *L)
 	unsigned long long now = pid > 0 ? proc_start(pid, &zombie) : 0;
 
 	lua_pushboolean(L, now != 0 && !zombie && (start == 0 || (lua_Integer)now == start));
+	return 1;
+}
+
+/* Whether a live (not zombie) process of process group `pgid` is in /proc. */
+static int group_has_member(long long pgid)
+{
+	char path[300], buf[1024];
+	struct dirent *d;
+	const char *p;
+	int found = 0;
+	DIR *dir = opendir("/proc");
+	FILE *f;
+
+	while (dir && !found && (d = readdir(dir))) {
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", d->d_name);
+		if (!(f = fopen(path, "r")))
+			continue; /* gone meanwhile */
+		/* after "pid (comm)": " S ppid pgrp" */
+		if (fgets(buf, sizeof buf, f) && (p = strrchr(buf, ')')) && p[1] == ' ' && p[2] != 'Z') {
+			long long ppid, pgrp;
+			found = sscanf(p + 3, "%lld %lld", &ppid, &pgrp) == 2 && pgrp == pgid;
+		}
+		fclose(f);
+	}
+	if (dir)
+		closedir(dir);
+	return found;
+}
+
+/*
+ * alive = core.group_alive(pgid [, start]) : a process of group `pgid` runs
+ * (zombies do not count). Given `start` (core.pid_start of its leader),
+ * false when the id now leads a group started later: ours is gone.
+ */
+static int l_group_alive(lua_State *L)
+{
+	lua_Integer pgid = luaL_checkinteger(L, 1), start = luaL_optinteger(L, 2, 0);
+	int zombie;
+	unsigned long long leader = pgid > 1 ? proc_start(pgid, &zombie) : 0;
+
+	lua_pushboolean(L, pgid > 1 && (start == 0 || leader == 0 || (lua_Integer)leader == start) &&
+				   group_has_member(pgid));
+	return 1;
+}
+
+/* true = core.killpg(pgid, "TERM" | "KILL") ; nil, err */
+static int l_killpg(lua_State *L)
+{
+	static const char *const names[] = {"TERM", "KILL", NULL};
+	static const int signals[] = {SIGTERM, SIGKILL};
+	lua_Integer pgid = luaL_checkinteger(L, 1);
+	int sig = signals[luaL_checkoption(L, 2, NULL, names)];
+
+	luaL_argcheck(L, pgid > 1, 1, "not a process group");
+	if (killpg((pid_t)pgid, sig) != 0 && errno != ESRCH) {
+		luaL_pushfail(L);
+		lua_pushstring(L, strerror(errno));
+		return 2;
+	}
+	lua_pushboolean(L, 1);
 	return 1;
 }
 
@@ -275,6 +339,8 @@ static const luaL_Reg core_functions[] = {
 	{"pid", l_pid},
 	{"pid_alive", l_pid_alive},
 	{"pid_start", l_pid_start},
+	{"group_alive", l_group_alive},
+	{"killpg", l_killpg},
 	{"hostname", l_hostname},
 	{"which", l_which},
 	{"mkdir_p", l_mkdir_p},

@@ -2,7 +2,7 @@
  * lua_hit.c - a cache hit answered in one call (agentflow.core):
  *
  *   recorder = core.hit_recorder(store, version, lines, hits, access)
- *   r, n, logged = recorder:hit(key, agent, step, started, run_id [, log [, log_run_id]])
+ *   r, n, logged = recorder:hit(key, agent, step, sid, started, run_id [, log [, log_run_id]])
  *
  * hit() reads the cache entry under `key` from `store` (see _cache.lua's
  * M.put: format version, expiry, result record, ...). When it is a fresh
@@ -10,7 +10,8 @@
  * `r` of step `step` of `agent` as every cached step's record is made
  * (cached, attempts, cost_usd, key, agent, metrics, tokens, duration,
  * run_id, step: see _agent.lua; the summary is stored with the entry),
- * adds the journal's line "STEP KEY AGENT" to `lines` (core.lines), counts the hit of `agent` in
+ * adds the journal's line "STEP SID KEY AGENT" to `lines` (core.lines; `sid` is the step's
+ * identity: see _ident.lua), counts the hit of `agent` in
  * the tally `hits` and the use of `key` in the tally `access`, and with a
  * `log` (core.log_open) writes the step's "step ended" record there with
  * `log_run_id` as its run id (nil: none). It returns r, how many lines
@@ -164,8 +165,8 @@ static int hit(lua_State *L)
 {
 	/* the metatable is the last upvalue (see af_lua_check_self) */
 	recorder *rec = af_lua_check_self(L, lua_upvalueindex(N_COUNT + 1), "hit recorder");
-	size_t alen, klen, slen;
-	const char *key, *agent;
+	size_t alen, klen, slen, idlen;
+	const char *key, *agent, *sid;
 	lua_Integer step;
 	double started;
 	af_log *log;
@@ -175,10 +176,11 @@ static int hit(lua_State *L)
 	key = luaL_checklstring(L, 2, &klen);
 	agent = luaL_checklstring(L, 3, &alen);
 	step = luaL_checkinteger(L, 4);
-	started = (double)luaL_checknumber(L, 5);
-	luaL_checkstring(L, 6);
-	log = lua_isnoneornil(L, 7) ? NULL : af_lua_to_log(L, 7);
-	lua_settop(L, 8);
+	sid = luaL_checklstring(L, 5, &idlen);
+	started = (double)luaL_checknumber(L, 6);
+	luaL_checkstring(L, 7);
+	log = lua_isnoneornil(L, 8) ? NULL : af_lua_to_log(L, 8);
+	lua_settop(L, 9);
 	luaL_checkstack(L, 8, "answering from the cache");
 	if (!push_entry(L, rec, key, klen))
 		return 0;
@@ -195,15 +197,16 @@ static int hit(lua_State *L)
 	push_name(L, N_KEY);
 	lua_pushvalue(L, 2);
 	lua_rawset(L, r);
-	fill(L, r, 3, 4, started, 6);
+	fill(L, r, 3, 4, started, 7);
 	slen = af_decimal((long long)step, tmp, &digits);
 	af_lines_field(L, rec->lines, digits, slen, 0);
+	af_lines_field(L, rec->lines, sid, idlen, 0);
 	af_lines_field(L, rec->lines, key, klen, 0);
 	af_lines_field(L, rec->lines, agent, alen, 1);
 	af_tally_add(L, rec->hits, agent, alen, 1);
 	af_tally_add(L, rec->access, key, klen, 1);
 	lua_pushinteger(L, rec->lines->count);
-	lua_pushboolean(L, log && log_step(L, log, r, step, 8));
+	lua_pushboolean(L, log && log_step(L, log, r, step, 9));
 	return 3;
 }
 

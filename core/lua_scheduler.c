@@ -653,8 +653,25 @@ static int spawn_failed(lua_State *L, int rc)
 }
 
 /*
+ * Call opts.on_spawn(pid), when given, once the process runs: the journal
+ * records its group before anything else can happen. The callback must not
+ * yield; its errors are its own to keep (see _exec.lua), so one that
+ * escapes is dropped rather than unwinding past the process now running.
+ */
+static void call_on_spawn(lua_State *L, int opts, const af_proc *proc)
+{
+	if (lua_getfield(L, opts, "on_spawn") == LUA_TFUNCTION) {
+		lua_pushinteger(L, (lua_Integer)af_proc_pid(proc));
+		if (lua_pcall(L, 1, 0, 0) != LUA_OK)
+			lua_pop(L, 1);
+	} else {
+		lua_pop(L, 1);
+	}
+}
+
+/*
  * result = core.exec(argv, {stdin=, env={"K=V",...}, cwd=, timeout=s,
- *                           grace=s, max_output=bytes})
+ *                           grace=s, max_output=bytes, on_spawn=fn})
  * env is the child's whole environment (the Lua side applies the allow-list).
  */
 static int l_exec(lua_State *L)
@@ -708,6 +725,7 @@ static int l_exec(lua_State *L)
 		free(op);
 		return spawn_failed(L, rc);
 	}
+	call_on_spawn(L, 2, op->proc);
 	lua_getfield(L, 2, "stdin"); /* libuv writes from this string: anchor it */
 	return task_wait(L, t, &exec_ops, op, lua_gettop(L));
 }

@@ -437,6 +437,11 @@ static void feed_input(af_proc *p, const af_proc_opts *o)
 		close_input(p);
 }
 
+long af_proc_pid(const af_proc *p)
+{
+	return (long)p->pid;
+}
+
 int af_proc_spawn(af_proc **out, uv_loop_t *loop, const af_proc_opts *o,
 		  af_proc_cb cb, void *data)
 {

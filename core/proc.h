@@ -68,6 +68,9 @@ typedef void (*af_proc_cb)(const af_proc_result *res, void *data);
 int af_proc_spawn(af_proc **out, uv_loop_t *loop, const af_proc_opts *opts,
 		  af_proc_cb cb, void *data);
 
+/* The process id, which is also its process group's id. */
+long af_proc_pid(const af_proc *p);
+
 /* End the process group: SIGTERM now, SIGKILL after the grace period. */
 void af_proc_cancel(af_proc *p);
 

@@ -4,6 +4,7 @@
 local core = require "agentflow.core"
 local agents = require "agentflow.agents"
 local cache = require "agentflow._cache"
+local exec = require "agentflow._exec"
 local journal = require "agentflow._journal"
 local log = require "agentflow.log"
 local plan = require "agentflow._plan"
@@ -364,8 +365,11 @@ local function run_and_store(call, c)
     running = { done = core.event() }
     inflight[c.key] = running
   end
-  call.task.idempotency_key = call.task.run_id .. ":" .. call.task.step
-  local ok, r = pcall(run_chain, call)
+  call.task.idempotency_key = call.task.run_id .. ":" .. call.sid
+  local ok, r = pcall(function()
+    local _ <close> = call.slot and exec.journal_spawns(call.task.run_id, call.slot)
+    return run_chain(call)
+  end)
   if running then
     inflight[c.key] = nil
     running.result = ok and r.status == "success" and r or nil
@@ -386,28 +390,35 @@ local function run_and_store(call, c)
   return r
 end
 
+-- Whether a step of `def` is committed as it goes (see _journal.lua): all
+-- but in-process ones.
+local function durable(def)
+  return def.executor ~= "lua"
+end
+
 local function journal_step(call, r, c)
   if not c then
     return
   end
   if r.cached then
-    journal.hit(r.run_id, r.step, call.name, r.key)
+    journal.hit(r.run_id, run.attempt(), r.step, call.sid, call.name, r.key)
     return
   end
   journal.step({
-    run_id = r.run_id, step = r.step, agent = call.name, status = r.status, key = c.key,
+    run_id = r.run_id, step = r.step, sid = call.sid, slot = call.slot, attempt = run.attempt(),
+    agent = call.name, status = r.status, key = c.key,
     lineage_p = c.lineage_p, lineage_a = c.lineage_a,
     stored = call.def.cache ~= false and r.status == "success",
     error = r.error, reason = r.reason, started_at = core.now() - (r.duration or 0),
     finished_at = core.now(),
-  }, r, call.def.executor ~= "lua")
+  }, r, durable(call.def))
 end
 
 -- The result of a call: replayed from the journal, from the cache, or by
 -- running the agent (journaled as started first).
 local function result_of(call, c)
   local cacheable = c and call.def.cache ~= false and c or nil
-  local r = c and replay.result(call.task.step, call.name, c.key)
+  local r = c and replay.result(call.task.step, call.sid, call.name, c.key)
   if r then
     return r
   end
@@ -416,7 +427,10 @@ local function result_of(call, c)
     return r
   end
   if c then
-    journal.started(call.task.run_id, call.task.step, call.name, c.key, call.def.executor ~= "lua")
+    local attempt = run.attempt()
+    call.slot = replay.slot(call.sid, call.name, c.key, attempt)
+    journal.started(call.task.run_id, call.task.step, call.sid, call.slot, call.name, c.key,
+      durable(call.def), "agent", attempt)
   end
   return run_and_store(call, cacheable)
 end
@@ -429,17 +443,19 @@ local function log_started(step, name, executor, prompt)
   end
 end
 
--- A new step of agent `name`: its number and when it started (now).
+-- A new step of agent `name`: its number, its identity and when it
+-- started (now).
 local function begin_step(name, executor, prompt)
   local started = core.monotonic()
-  local step = run.begin_step(name)
+  local step, sid = run.begin_step(name)
   log_started(step, name, executor, prompt)
-  return step, started
+  return step, sid, started
 end
 
 -- Run prepared call `call` (which this modifies) as a new step.
 local function run_step(call)
-  local step, started = begin_step(call.name, call.def.executor, call.def.prompt or "")
+  local step, sid, started = begin_step(call.name, call.def.executor, call.def.prompt or "")
+  call.sid = sid
   call.task = new_task(call, step)
   local c = identity(call)
   if plan.active() then
@@ -475,15 +491,17 @@ end
 -- inputs, which change the key but not the definition.
 local INPUTS = { prompt = "string", params = "table", files = "table" }
 
--- Whether the cache may answer calls before they are prepared: it is on
--- and nothing is planned (fixed for the process), and nothing is replayed.
+-- Whether the cache may answer calls before they are prepared: it is on,
+-- nothing is planned and the run continues no other (a resumed run's
+-- steps take their numbers from the journal): fixed for the process.
 local early = nil
 
 local function cache_answers_now()
   if early == nil then
-    early = not core.options.no_cache and not plan.active() and store.get() ~= nil
+    early = not core.options.no_cache and not plan.active() and not replay.resuming()
+      and store.get() ~= nil
   end
-  return early and not replay.active()
+  return early
 end
 
 -- af.agent answered by the cache without preparing the call: when the
@@ -508,15 +526,15 @@ local function quick_hit(name, opts)
   if ok and not key then
     ok, key = pcall(cache.key, def, cache.definition_hash(def, o), prompt, params, patterns)
   end
-  -- the step's number if it is a hit: nothing runs before
-  -- run.step_at_once takes it. The run's first step takes the full path,
+  -- the step's number and identity if it is a hit: nothing runs before
+  -- run.step_at_once takes them. The run's first step takes the full path,
   -- which records the run's start before the step's records.
-  local step = run.steps() + 1
+  local step, sid = run.next_step()
   if not ok or inflight[key] or step == 1 then
     return nil
   end
   local run_id = run.id()
-  local r, n, logged = cache.recorder(run_id):hit(key, name, step, started, run_id, log.direct())
+  local r, n, logged = cache.recorder(run_id):hit(key, name, step, sid, started, run_id, log.direct())
   if not r then
     return nil
   end

@@ -126,10 +126,36 @@ local function request(level, argv, opts)
   return c
 end
 
--- Run a checked request under the --jobs limit.
+-- The journal slot of the step each coroutine runs now ({run_id, slot}):
+-- a process it spawns is recorded there (journal.spawned).
+local stepping = setmetatable({}, { __mode = "k" })
+
+--- Record the process groups that the current coroutine spawns until the
+-- returned value is closed as those of step slot `slot` of run `run_id`.
+function M.journal_spawns(run_id, slot)
+  local co = coroutine.running()
+  local saved = stepping[co]
+  stepping[co] = { run_id = run_id, slot = slot }
+  return setmetatable({}, { __close = function() stepping[co] = saved end })
+end
+
+-- Run a checked request under the --jobs limit; the process group goes to
+-- the journal as soon as it exists (see M.journal_spawns).
 local function spawn(argv, c)
   local _ <close> = M.jobs():acquire()
-  return core.exec(argv, c)
+  local at = stepping[coroutine.running()]
+  if not at then
+    return core.exec(argv, c)
+  end
+  local ok, err = true, nil
+  c.on_spawn = function(pid)
+    ok, err = pcall(require("agentflow._journal").spawned, at.run_id, at.slot, pid, core.pid_start(pid))
+  end
+  local r = core.exec(argv, c)
+  if not ok then
+    error(err, 0)
+  end
+  return r
 end
 
 --- result = exec(argv, opts): af.exec without the journal, for executors
@@ -149,33 +175,45 @@ local function exec_key(argv, c)
   return require("agentflow._canon").hash({ argv, c.stdin or "", c.cwd or "", c.env })
 end
 
--- A journaled process step of the workflow (see af_exec). Its records
--- wait for the next commit: a process step is cheap to run again, and
--- committing each would cost more than the process (tools/bench/steps.sh).
+-- The result record of a process step whose af.exec result is `res`.
+local function exec_result(res)
+  return { status = res.code == 0 and "success" or "failed", duration = res.duration or 0,
+    error = res.error or (res.code ~= 0 and (res.code and "exited with code " .. res.code
+      or res.signal and "killed by signal " .. res.signal)) or nil, output = res, attempts = 1 }
+end
+
+-- A journaled process step of the workflow (see af_exec): its start, its
+-- process group and its end are each committed before it goes on, so a
+-- finished one never runs again and a resume can end one a crash left
+-- running.
 local function exec_step(argv, c)
   local run = require("agentflow._run")
   local journal = require("agentflow._journal")
+  local replay = require("agentflow._replay")
   local name = argv[1]:match("[^/]*$")
-  local step = run.begin_step(name)
+  local step, sid = run.begin_step(name)
   local key = exec_key(argv, c)
-  local replayed = require("agentflow._replay").result(step, name, key)
+  local replayed = replay.result(step, sid, name, key)
   if replayed then
     run.end_step(name, replayed)
     return replayed.output
   end
-  local id = run.id()
-  journal.started(id, step, name, key, false, "exec")
-  local ok, res = pcall(spawn, argv, c)
+  local id, attempt = run.id(), run.attempt()
+  local slot = replay.slot(sid, name, key, attempt)
+  journal.started(id, step, sid, slot, name, key, true, "exec", attempt)
+  local ok, res = pcall(function()
+    local _ <close> = M.journal_spawns(id, slot)
+    return spawn(argv, c)
+  end)
   if not ok then
     run.end_step(name, nil)
     error(res, 0)
   end
-  local r = { status = res.code == 0 and "success" or "failed", duration = res.duration or 0,
-    error = res.error or (res.code ~= 0 and (res.code and "exited with code " .. res.code
-      or res.signal and "killed by signal " .. res.signal)) or nil, output = res, attempts = 1 }
+  local r = exec_result(res)
+  journal.step({ run_id = id, step = step, sid = sid, slot = slot, attempt = attempt, kind = "exec",
+    agent = name, key = key, status = r.status, error = r.error,
+    started_at = core.now() - r.duration, finished_at = core.now() }, r, true)
   run.end_step(name, r)
-  journal.step({ run_id = id, step = step, kind = "exec", agent = name, key = key, status = r.status,
-    error = r.error, started_at = core.now() - r.duration, finished_at = core.now() }, r, false)
   return res
 end
 

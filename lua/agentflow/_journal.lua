@@ -1,14 +1,24 @@
---- The run journal: one record per step under "RUN_ID/NNNNNN" in the
--- journal database (DESIGN.md, "Two stores, two jobs").
+--- The run journal (DESIGN.md, "Two stores, two jobs"): one record per
+-- step under "RUN_ID/s/SID" in the journal database, SID being the step's
+-- stable identity (_ident.lua), so that a resumed run whose branches start
+-- in another order finds each step's own record.
 --
--- A step that runs writes `started` before it launches (committed at
--- once) and `completed` (or `failed`) with its result after, committed at
--- the end of the loop turn with the turn's other completions; results
+-- A step that runs writes `started` before it launches, then its process
+-- group once spawned, then `completed` (or `failed`) with its result; each
+-- is committed before the step goes on, so a step the workflow has seen
+-- finish is never run again, and a resume can end the processes a killed
+-- run left behind. In-process (lua executor) steps are the exception: their
+-- records wait for the next commit, and a step of theirs that a crash
+-- catches before it runs again (they have no effects outside the process
+-- but through af.exec, whose steps are journaled on their own). Results
 -- larger than 16 KiB go to the blob table. A step answered by the cache is
--- kept as a line "STEP KEY AGENT" in chunks under "RUN_ID/hits/FIRST_STEP"
--- that wait for the next commit: a rerun reproduces it, so it costs a
--- table insert. In-process (lua executor) steps also wait for the next
--- commit: a replay can simply run them again.
+-- kept as a line "STEP SID KEY AGENT" in chunks under
+-- "RUN_ID/hits/ATTEMPT/FIRST_STEP" that wait for the next commit: a rerun
+-- reproduces it, so it costs a table insert.
+--
+-- A finished record is never overwritten: a step that differs from it (the
+-- workflow changed between attempts) is written under "SID~ATTEMPT", and
+-- the record of the latest attempt counts.
 local cjson = require "cjson.safe"
 local core = require "agentflow.core"
 local store = require "agentflow._store"
@@ -18,18 +28,37 @@ local M = {}
 
 local BLOB_MIN = 16 * 1024
 
-local function step_key(run_id, step)
-  return string.format("%s/%06d", run_id, step)
+--- The key of the record of step identity `slot` (a SID, or "SID~ATTEMPT").
+function M.step_key(run_id, slot)
+  return run_id .. "/s/" .. slot
 end
 
---- Record that step `step` of agent `agent` (identity `key`) is launching.
-function M.started(run_id, step, agent, key, durable, kind)
-  local op = { "journal", step_key(run_id, step), cjson.encode({ state = "started", step = step,
-    kind = kind or "agent", agent = agent, key = key, started_at = core.now() }) }
+-- Started records of this process, by slot, until their step ends: the
+-- process group is added to them once spawned.
+local open = {}
+
+--- Record that step `step` (identity `sid`, written under `slot`) of agent
+-- `agent` (cache key `key`) is launching, committed at once when `durable`.
+function M.started(run_id, step, sid, slot, agent, key, durable, kind, attempt)
+  local rec = { state = "started", step = step, sid = sid, kind = kind or "agent", agent = agent,
+    key = key, attempt = attempt, started_at = core.now(), durable = durable or nil }
+  local op = { "journal", M.step_key(run_id, slot), cjson.encode(rec) }
+  open[run_id .. "\0" .. slot] = rec
   if durable then
     store.commit({ op })
   else
     store.later(op)
+  end
+end
+
+--- The step written under `slot` started process group `pgid` (started at
+-- `pid_start`, core.pid_start's ticks): committed at once, so that a
+-- resume can end the group if this process dies with it running.
+function M.spawned(run_id, slot, pgid, pid_start)
+  local rec = open[run_id .. "\0" .. slot]
+  if rec then
+    rec.pgid, rec.pid_start = pgid, pid_start
+    store.commit({ { "journal", M.step_key(run_id, slot), cjson.encode(rec) } })
   end
 end
 
@@ -48,30 +77,15 @@ local function stored_result(r, ops)
   return res
 end
 
---- Record the end of a step that ran: `rec` holds run_id, step, kind
--- ("agent", "exec"), agent, status, key, lineage (for `why`), error,
--- started_at, finished_at; `r` is its result. The record also gets the
--- step's place in completion order (done_seq).
--- With `durable` (the step had effects outside agentflow), committed at
--- the end of this loop turn, together with the other completions of the
--- turn; otherwise it waits for the next commit.
 local completions = 0
-local flush_pending = false
 
--- Commit at the end of this loop turn: completions that land in the same
--- turn (parallel branches) share one commit.
-local function commit_this_turn()
-  if flush_pending then
-    return
-  end
-  flush_pending = true
-  core.spawn(function()
-    core.sleep(0)
-    flush_pending = false
-    store.flush()
-  end)
-end
-
+--- Record the end of a step that ran: `rec` holds run_id, step, sid, slot,
+-- kind ("agent", "exec"), agent, status, key, attempt, lineage (for
+-- `why`), error, started_at, finished_at; `r` is its result. The record
+-- also gets the step's place in completion order (done_seq). With
+-- `durable` (the step can have effects outside agentflow) it is committed
+-- before this returns, so before the workflow sees the result; otherwise
+-- it waits for the next commit.
 function M.step(rec, r, durable)
   local ops = {}
   completions = completions + 1
@@ -79,18 +93,31 @@ function M.step(rec, r, durable)
   rec.kind = rec.kind or "agent"
   rec.state = r.status == "failed" and "failed" or "completed"
   rec.result = stored_result(r, ops)
+  local slot = rec.slot
+  rec.slot = nil
+  open[rec.run_id .. "\0" .. slot] = nil
   local raw = cjson.encode(rec)
   if not raw then -- an output JSON cannot hold: keep the record without it
     rec.result.output = nil
     raw = cjson.encode(rec)
   end
-  ops[#ops + 1] = { "journal", step_key(rec.run_id, rec.step), raw }
-  for _, op in ipairs(ops) do
-    store.later(op)
-  end
+  ops[#ops + 1] = { "journal", M.step_key(rec.run_id, slot), raw }
   if durable then
-    commit_this_turn()
+    store.commit(ops)
+  else
+    for _, op in ipairs(ops) do
+      store.later(op)
+    end
   end
+end
+
+--- Copy record `rec` of another run (a fork's source) into run `run_id`,
+-- with the next commit: the fork then holds every step it replayed.
+function M.copy(run_id, rec)
+  local copy = util.copy(rec)
+  copy.run_id = nil
+  copy.attempt = nil
+  store.later({ "journal", M.step_key(run_id, rec.sid), cjson.encode(copy) })
 end
 
 --- The result record kept in journal record `rec` (output from the blobs).
@@ -114,9 +141,9 @@ function M.result_of(rec)
   return r
 end
 
--- Steps answered by the cache, kept as lines "STEP KEY AGENT" in a C
--- buffer and written in chunks named after their first step.
-local hits, hits_run = core.lines(), nil
+-- Steps answered by the cache, kept as lines "STEP SID KEY AGENT" in a C
+-- buffer and written in chunks named after the attempt and their first step.
+local hits, hits_run, hits_attempt = core.lines(), nil, 0
 
 --- Hit lines per chunk.
 M.HIT_CHUNK = 4096
@@ -125,91 +152,113 @@ M.HIT_CHUNK = 4096
 function M.write_hits()
   if hits:count() > 0 then
     local text = hits:take()
-    store.later({ "journal", string.format("%s/hits/%06d", hits_run, tonumber(text:match("^%d+"))),
-      text })
+    store.later({ "journal", string.format("%s/hits/%d/%06d", hits_run, hits_attempt,
+      tonumber(text:match("^%d+"))), text })
   end
 end
 
---- The buffer of run `run_id`'s hit lines, for a caller that adds them
--- itself (core.hit_recorder) and calls M.write_hits when it holds
--- M.HIT_CHUNK lines; the rest is written when the run finishes.
-function M.hit_lines(run_id)
+--- The buffer of hit lines of attempt `attempt` (0 for the first, then
+-- one per resume) of run `run_id`, for a caller that adds them itself
+-- (core.hit_recorder) and calls M.write_hits when it holds M.HIT_CHUNK
+-- lines; the rest is written when the run finishes.
+function M.hit_lines(run_id, attempt)
   if not hits_run then
     require("agentflow._run").on_finish(function()
       M.write_hits()
       store.flush()
     end)
   end
-  hits_run = run_id
+  hits_run, hits_attempt = run_id, attempt or 0
   return hits
 end
 
---- Record a step answered by the cache entry `key`.
-function M.hit(run_id, step, agent, key)
-  if M.hit_lines(run_id):add(step, key, agent) >= M.HIT_CHUNK then
+--- Record step `step` (identity `sid`) answered by the cache entry `key`.
+function M.hit(run_id, attempt, step, sid, agent, key)
+  if M.hit_lines(run_id, attempt):add(step, sid, key, agent) >= M.HIT_CHUNK then
     M.write_hits()
   end
 end
 
-local function hit_record(run_id, step, key, agent)
-  return { run_id = run_id, step = tonumber(step), agent = agent, key = key, cached = true,
-    state = "completed", status = "success" }
+-- Keep `rec` as its step's record unless one of a later attempt is there.
+local function keep(by_sid, rec)
+  local had = by_sid[rec.sid]
+  if not had or (rec.attempt or 0) >= (had.attempt or 0) then
+    by_sid[rec.sid] = rec
+  end
 end
 
---- Every step record of run `run_id`, in step order.
-function M.steps(run_id)
-  local s = store.exists() and store.get()
-  if not s then
-    return {}
+local function add_hits(by_sid, run_id, attempt, chunk)
+  for step, sid, key, agent in chunk:gmatch("(%d+) (%S+) (%x+) ([^\n]*)") do
+    keep(by_sid, { run_id = run_id, step = tonumber(step), sid = sid, agent = agent, key = key,
+      cached = true, state = "completed", status = "success", attempt = attempt })
   end
-  local keys, values = s:scan("journal", run_id .. "/")
-  local by_step = {}
+end
+
+--- The record of each step identity of run `run_id` (the latest attempt's).
+function M.by_sid(run_id)
+  local s = store.exists() and store.get()
+  local by_sid = {}
+  if not s then
+    return by_sid
+  end
+  local keys, values = s:scan("journal", run_id .. "/hits/")
   for i, k in ipairs(keys) do
-    if k:find("/hits/", 1, true) then
-      for step, key, agent in values[i]:gmatch("(%d+) (%x+) ([^\n]*)") do
-        by_step[tonumber(step)] = hit_record(run_id, step, key, agent)
-      end
-    elseif not k:find("/checkpoint/", 1, true) then -- checkpoints: M.checkpoints
-      local rec = cjson.decode(values[i])
-      if type(rec) == "table" and rec.step then
-        rec.run_id = run_id
-        by_step[rec.step] = rec
-      end
+    add_hits(by_sid, run_id, tonumber(k:match("/hits/(%d+)/")), values[i])
+  end
+  _, values = s:scan("journal", run_id .. "/s/")
+  for _, raw in ipairs(values) do
+    local rec = cjson.decode(raw)
+    if type(rec) == "table" and rec.sid then
+      rec.run_id = run_id
+      keep(by_sid, rec)
     end
   end
+  return by_sid
+end
+
+--- Every step record of run `run_id` (the latest of each step), in step order.
+function M.steps(run_id)
   local out = {}
-  for _, rec in pairs(by_step) do
+  for _, rec in pairs(M.by_sid(run_id)) do
     out[#out + 1] = rec
   end
   table.sort(out, function(a, b) return a.step < b.step end)
   return out
 end
 
-local function find_hit(s, run_id, step)
-  local _, chunks = s:scan("journal", run_id .. "/hits/")
-  for _, chunk in ipairs(chunks) do
-    local key, agent = chunk:match("%f[^\n%z]" .. step .. " (%x+) ([^\n]*)")
-    if key then
-      return hit_record(run_id, step, key, agent)
+--- The record of step number `step` of run `run_id`, or nil.
+function M.get(run_id, step)
+  for _, rec in pairs(M.by_sid(run_id)) do
+    if rec.step == step then
+      return rec
     end
   end
 end
 
---- The record of step `step` of run `run_id`, or nil.
-function M.get(run_id, step)
-  local s = store.exists() and store.get()
-  if not s then
-    return nil
-  end
-  local raw = s:get("journal", step_key(run_id, step))
-  if raw then
-    local rec = cjson.decode(raw)
-    if type(rec) == "table" then
-      rec.run_id = run_id
+--- End the process groups that an earlier attempt of run `run_id` left
+-- running (its process died with theirs going): SIGTERM, then SIGKILL
+-- after `grace` seconds. A group is recognised by its leader's start time,
+-- so a group id reused by another process is left alone. Returns how many
+-- groups were ended.
+function M.end_orphans(run_id, grace)
+  local groups = {}
+  for _, rec in pairs(M.by_sid(run_id)) do
+    if rec.state == "started" and math.type(rec.pgid) == "integer"
+        and core.group_alive(rec.pgid, rec.pid_start) then
+      groups[#groups + 1] = rec.pgid
+      core.killpg(rec.pgid, "TERM")
     end
-    return rec
   end
-  return find_hit(s, run_id, step)
+  local deadline = core.monotonic() + (grace or 2)
+  for _, pgid in ipairs(groups) do
+    while core.group_alive(pgid) and core.monotonic() < deadline do
+      core.sleep(0.01)
+    end
+    if core.group_alive(pgid) then
+      core.killpg(pgid, "KILL")
+    end
+  end
+  return #groups
 end
 
 --- Record checkpoint `label` of run `run_id` at step `step` (the last

@@ -1,96 +1,108 @@
---- Replay during `agentflow resume`: a step whose agent and key (the cache
--- key, computed for every step) match a completed journal record returns
--- the recorded result without running. Records are matched at the step's
--- position first; parallel branches that make several calls may start them
--- in another order than the first run did, so a record of the same agent
--- and key elsewhere in the journal that no step has claimed yet matches
--- too. A step recorded as `started` runs again (at least once: the executor
--- gets the same idempotency key), and so does one that failed. A step that
--- matches no record, where the journal holds another one at its position,
--- ends replay with a warning naming both; from there the run goes on as a
--- fresh one (the cache still answers unchanged steps).
+--- Replay during `agentflow resume`: a step whose stable identity
+-- (_ident.lua) holds a completed journal record of the same agent and key
+-- (the cache key, computed for every step) returns the recorded result
+-- without running, whatever order the branches start in this time. A step
+-- recorded as `started` runs again (at least once: the executor gets the
+-- same idempotency key, and the process group the record names is ended
+-- first: see journal.end_orphans), and so does one that failed. A step
+-- whose record is of another agent or key ends replay with a warning naming
+-- both; from there the run goes on as a fresh one (the cache still answers
+-- unchanged steps), writing beside finished records, never over them.
 --
 -- `agentflow resume RUN --from CHECKPOINT` forks: a new run replays RUN's
--- journal up to the checkpoint's step and executes from there.
+-- journal up to the checkpoint's step and executes from there; the records
+-- it replays are copied into its own journal.
 local core = require "agentflow.core"
 local journal = require "agentflow._journal"
 
 local M = {}
 
 local ended = false
-local by_step, by_key -- the source run's records: by position; unclaimed ones by agent + key
+local records -- the source run's record of each step identity, nil until loaded
+local last_number = 0 -- the highest step number in the source run's journal
 
 --- The run whose journal is replayed, and the last step replayed (nil: all).
 function M.source()
   return core.options.resume or core.options.parent, tonumber(core.options.replay_until)
 end
 
+--- Whether this run continues another's journal (a resume or a fork).
+function M.resuming()
+  return (core.options.resume or core.options.parent) ~= nil
+end
+
 --- Whether replay is going on (it ends at the first step that differs).
 function M.active()
-  return not ended and (core.options.resume or core.options.parent) ~= nil
+  return not ended and M.resuming()
 end
 
-local function stop(fmt, ...)
-  ended = true
-  if fmt then
-    require("agentflow._run").warn(fmt, ...)
+local function load()
+  if records then
+    return records
   end
-end
-
-local function load(run_id, until_step)
-  by_step, by_key = {}, {}
-  for _, rec in ipairs(journal.steps(run_id)) do
+  records = {}
+  if not M.resuming() then
+    return records
+  end
+  local run_id, until_step = M.source()
+  for sid, rec in pairs(journal.by_sid(run_id)) do
     if not until_step or rec.step <= until_step then
-      by_step[rec.step] = rec
-      local k = tostring(rec.agent) .. "\0" .. tostring(rec.key)
-      by_key[k] = by_key[k] or {}
-      table.insert(by_key[k], rec)
+      records[sid] = rec
+      last_number = math.max(last_number, rec.step)
     end
   end
+  return records
 end
 
--- The first unclaimed record of `agent` and `key`, preferring the one at
--- `step`; claimed by taking it.
-local function claim(step, agent, key)
-  local list = by_key[agent .. "\0" .. tostring(key)]
-  if not list or #list == 0 then
-    return nil
-  end
-  local at = 1
-  for i, rec in ipairs(list) do
-    if rec.step == step then
-      at = i
-      break
-    end
-  end
-  return table.remove(list, at)
+--- The number step `sid` had in the source run's journal, or nil for a
+-- step new to the run; and the highest number there.
+function M.number(sid)
+  local rec = load()[sid]
+  return rec and rec.step, last_number
 end
 
---- The recorded result of step `step` (agent `agent`, key `key`), or nil
--- when it has to run (or be answered by the cache).
-function M.result(step, agent, key)
+--- Where the record of step `sid` (agent `agent`, key `key`) goes in this
+-- run's journal: under its identity, unless a finished record of another
+-- step is there (the workflow changed): then beside it, under
+-- "SID~ATTEMPT". In a fork the journal is the fork's own: always `sid`.
+function M.slot(sid, agent, key, attempt)
+  if core.options.parent then
+    return sid
+  end
+  local rec = load()[sid]
+  if rec and rec.state == "completed" and (rec.agent ~= agent or rec.key ~= key) then
+    return sid .. "~" .. attempt
+  end
+  return sid
+end
+
+--- The recorded result of step `sid` (number `step`, agent `agent`, key
+-- `key`), or nil when it has to run (or be answered by the cache).
+function M.result(step, sid, agent, key)
   if not M.active() then
     return nil
   end
   local run_id, until_step = M.source()
   if until_step and step > until_step then
-    stop()
+    ended = true
     return nil
   end
-  if not by_step then
-    load(run_id, until_step)
-  end
-  local rec = claim(step, agent, key)
+  local rec = load()[sid]
   if not rec then
-    local there = by_step[step]
-    if there then
-      stop("step %d: the workflow differs from the journal (recorded %s, now %s%s); replay ends here",
-        step, tostring(there.agent), agent, there.agent == agent and " with other inputs" or "")
-    end
+    return nil
+  end
+  if rec.agent ~= agent or rec.key ~= key then
+    ended = true
+    require("agentflow._run").warn(
+      "step %d: the workflow differs from the journal (recorded %s, now %s%s); replay ends here",
+      step, tostring(rec.agent), agent, rec.agent == agent and " with other inputs" or "")
     return nil
   end
   if rec.state ~= "completed" or rec.cached then
     return nil -- started or failed: it runs again; a hit: the cache answers
+  end
+  if run_id ~= core.options.resume then
+    journal.copy(require("agentflow._run").id(), rec)
   end
   local r = journal.result_of(rec)
   r.replayed = true

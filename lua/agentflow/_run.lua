@@ -1,15 +1,18 @@
 --- The current run: its id, step numbers, what is running, warnings, and
 -- the summary printed when the workflow ends.
 local core = require "agentflow.core"
+local ident = require "agentflow._ident"
 local log = require "agentflow.log"
 local progress = require "agentflow._progress"
+local replay = require "agentflow._replay"
 local util = require "agentflow._util"
 
 local M = {}
 
 local state = {
   id = nil,
-  steps = 0,          -- step numbers handed out
+  steps = 0,          -- steps begun
+  last = 0,           -- the highest step number handed out
   done = 0,
   running = {},       -- names of the agents running, in start order
   by_status = {},     -- status -> count
@@ -52,21 +55,53 @@ function M.steps()
   return state.steps
 end
 
---- A new step for agent `name`: returns its number and marks it running.
+--- The attempt of the run this process makes: 0, then one more per resume.
+function M.attempt()
+  return require("agentflow._runs").attempt()
+end
+
+-- Before the run's first step: its record, and in a resumed run the end of
+-- the processes the last attempt left running.
+local function first_step()
+  require("agentflow._runs").begin(M.id())
+  if core.options.resume and not core.options.plan then
+    local n = require("agentflow._journal").end_orphans(M.id())
+    if n > 0 then
+      log.write("WARN", "journal", "ended leftover processes", { groups = n })
+      M.warn("ended %d process group%s left running by the interrupted attempt", n, n == 1 and "" or "s")
+    end
+  end
+end
+
+-- The number of a new step `sid`: the one it had in the journal being
+-- resumed, else the next free one.
+local function number(sid)
+  local n, recorded = replay.number(sid)
+  if not n then
+    state.last = math.max(state.last, recorded) + 1
+    n = state.last
+  end
+  return n
+end
+
+--- A new step for agent `name`: returns its number and its stable
+-- identity (_ident.lua), and marks it running.
 function M.begin_step(name)
   if state.steps == 0 then
-    require("agentflow._runs").begin(M.id())
+    first_step()
   end
   state.steps = state.steps + 1
+  local sid = ident.next()
+  local step = number(sid)
   local running = state.running
   running[#running + 1] = name
   if core.options.metrics_addr then
     require("agentflow._live").step_started(name)
   end
   if progress.enabled() then
-    progress.event(snapshot(), string.format("%s: started (step %d)", name, state.steps))
+    progress.event(snapshot(), string.format("%s: started (step %d)", name, step))
   end
-  return state.steps
+  return step, sid
 end
 
 -- The run's counts of a step that ended with `r` (nil: cancelled); returns
@@ -119,12 +154,21 @@ function M.end_step(name, r)
   end
 end
 
+--- The number and identity the next step takes when begun by
+-- M.step_at_once: in a run that resumes none, the next of each.
+function M.next_step()
+  return state.last + 1, ident.peek()
+end
+
 --- A step of agent `name` that the cache answered at once with result `r`
--- (a hit found before the call was prepared): begin_step and end_step in
--- one, without showing it running. Its number is M.steps() + 1, which the
--- caller gave the record; its log record is written unless `logged`.
+-- (a hit found before the call was prepared, in a run that resumes none):
+-- begin_step and end_step in one, without showing it running. Its number
+-- and identity are M.next_step()'s, which the caller gave the record; its
+-- log record is written unless `logged`.
 function M.step_at_once(name, r, logged)
   state.steps = state.steps + 1
+  state.last = state.last + 1
+  ident.next()
   if core.options.metrics_addr then
     require("agentflow._live").step_started(name)
   end
@@ -133,7 +177,7 @@ function M.step_at_once(name, r, logged)
     log_end(name, r)
   end
   if progress.enabled() then
-    progress.event(snapshot(), string.format("%s: started (step %d)", name, state.steps))
+    progress.event(snapshot(), string.format("%s: started (step %d)", name, state.last))
     progress.event(snapshot(), end_text(name, r))
   end
 end
@@ -166,8 +210,8 @@ function M.checkpoint(label, pattern)
   if state.steps == 0 or core.options.plan or not require("agentflow._store").get() then
     return
   end
-  require("agentflow._journal").checkpoint(M.id(), label, state.steps)
-  log.write("INFO", "journal", "checkpoint", { label = label, step = state.steps })
+  require("agentflow._journal").checkpoint(M.id(), label, state.last)
+  log.write("INFO", "journal", "checkpoint", { label = label, step = state.last })
 end
 
 --- af.checkpoint(label)

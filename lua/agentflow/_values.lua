@@ -1,14 +1,15 @@
 --- Time and randomness a workflow reads are journaled, so that a resumed
 -- run sees the values the first run saw and takes the same path: af.now(),
--- os.time() without arguments, math.random. The Nth value read is kept
--- under "RUN_ID/values/N" and committed with the next step; while a resume
--- replays, reads return the recorded values in order. Outside a workflow
--- run (the REPL, -e) they are the live values, unrecorded.
+-- os.time() without arguments, math.random. Each value read is kept under
+-- "RUN_ID/values/ID", ID naming it after the branch that read it
+-- (_ident.lua: parallel branches read in another order when resumed), and
+-- committed with the next step; while a resume replays, reads return the
+-- recorded values. Outside a workflow run (the REPL, -e) they are the live
+-- values, unrecorded.
 local core = require "agentflow.core"
+local ident = require "agentflow._ident"
 
 local M = {}
-
-local count = 0
 
 local function recording()
   return core.options.workflow ~= nil and core.options.plan == nil
@@ -22,11 +23,11 @@ function M.read(kind, live, ...)
   end
   local store = require("agentflow._store")
   local s = store.get()
-  count = count + 1
+  local id = ident.next_value()
   local v
   local replay = require("agentflow._replay")
   if s and replay.active() then
-    local raw = s:get("journal", string.format("%s/values/%08d", replay.source(), count))
+    local raw = s:get("journal", replay.source() .. "/values/" .. id)
     local k, x = (raw or ""):match("^(%a+) (.+)$")
     if k == kind then
       v = math.tointeger(tonumber(x)) or tonumber(x)
@@ -36,7 +37,7 @@ function M.read(kind, live, ...)
     v = live(...)
   end
   if s then
-    store.later({ "journal", string.format("%s/values/%08d", require("agentflow._run").id(), count),
+    store.later({ "journal", require("agentflow._run").id() .. "/values/" .. id,
       string.format(math.type(v) == "integer" and "%s %d" or "%s %.17g", kind, v) })
   end
   return v

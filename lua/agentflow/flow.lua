@@ -8,6 +8,7 @@
 local agent = require "agentflow._agent"
 local run = require "agentflow._run"
 local group = require "agentflow._group"
+local ident = require "agentflow._ident"
 local core = require "agentflow.core"
 local util = require "agentflow._util"
 
@@ -94,9 +95,10 @@ function M.sequential(steps, opts)
   return results
 end
 
--- Run body(i) for i = 1..count on at most `max` branches at once.
+-- Run body(i) for i = 1..count on at most `max` branches at once; item i
+-- in the identity scope "CALL.i" (see _ident.lua), whichever worker runs it.
 local function pool(count, max, body)
-  local g, next_i = group.new(), 0
+  local g, next_i, call = group.new(), 0, ident.next()
   local function worker()
     while not g:stopping() do
       next_i = next_i + 1
@@ -104,7 +106,7 @@ local function pool(count, max, body)
       if i > count then
         return
       end
-      body(i)
+      ident.within(call .. "." .. i, body, i)
     end
   end
   for _ = 1, math.min(max, count) do
@@ -283,7 +285,7 @@ function M.pipeline(stages, input, opts)
     push(chans[1], i)
   end
   close(chans[1])
-  local g = group.new()
+  local g, call = group.new(), ident.next()
   for k, s in ipairs(ss) do
     local live = s.max
     local function worker()
@@ -291,7 +293,7 @@ function M.pipeline(stages, input, opts)
         if g:stopping() then
           break
         end
-        values[i] = s.run(values[i], i)
+        values[i] = ident.within(call .. "." .. k .. "." .. i, s.run, values[i], i)
         if not stops_item(values[i]) then
           push(chans[k + 1], i)
         end

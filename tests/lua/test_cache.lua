@@ -181,12 +181,12 @@ t.test("a hit answered before preparing the call gives the full path's record", 
   t.eq(quick.step + 1, full.step)
   -- the recorder itself (what the quick path calls): the same record
   local run = require "agentflow._run"
-  local direct = cache.recorder(run.id()):hit(first.key, "counted", 999, require("agentflow.core").monotonic(),
+  local direct = cache.recorder(run.id()):hit(first.key, "counted", 999, "t999", require("agentflow.core").monotonic(),
     run.id())
   t.eq(999, direct.step)
   direct.step, direct.duration = quick.step, quick.duration
   t.eq(quick, direct)
-  t.eq(nil, (cache.recorder(run.id()):hit(string.rep("0", 32), "counted", 1000, 0, run.id())))
+  t.eq(nil, (cache.recorder(run.id()):hit(string.rep("0", 32), "counted", 1000, "t1000", 0, run.id())))
   local same = { step = true, duration = true }
   for k, v in pairs(full) do
     t.eq(same[k] or v, same[k] or quick[k])
