@@ -108,9 +108,9 @@ static unsigned long long proc_start(long long pid, int *zombie)
 		return 0;
 	if (fgets(buf, sizeof buf, f) && (p = strrchr(buf, ')')) && p[1] == ' ') {
 		*zombie = p[2] == 'Z';
-		/* after ") S": fields 4..21, then starttime */
+		/* p is at the space before field 4 (ppid): skip to the one before 22 */
 		p += 3;
-		for (int field = 3; field < 22 && p; field++)
+		for (int field = 4; field < 22 && p; field++)
 			p = strchr(p + 1, ' ');
 		if (p)
 			start = strtoull(p + 1, NULL, 10);
@@ -143,29 +143,33 @@ static int l_pid_alive(lua_State *L)
 	return 1;
 }
 
+/* The process group of live (not zombie) process `pid`, or 0. */
+static long long live_pgid(const char *pid)
+{
+	char path[300], buf[1024];
+	long long ppid, pgrp = 0;
+	const char *p;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%s/stat", pid);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	if (!fgets(buf, sizeof buf, f) || !(p = strrchr(buf, ')')) || p[1] != ' ' || p[2] == 'Z' ||
+	    sscanf(p + 3, "%lld %lld", &ppid, &pgrp) != 2)
+		pgrp = 0;
+	fclose(f);
+	return pgrp;
+}
+
 /* Whether a live (not zombie) process of process group `pgid` is in /proc. */
 static int group_has_member(long long pgid)
 {
-	char path[300], buf[1024];
 	struct dirent *d;
-	const char *p;
 	int found = 0;
 	DIR *dir = opendir("/proc");
-	FILE *f;
 
-	while (dir && !found && (d = readdir(dir))) {
-		if (d->d_name[0] < '1' || d->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof path, "/proc/%s/stat", d->d_name);
-		if (!(f = fopen(path, "r")))
-			continue; /* gone meanwhile */
-		/* after "pid (comm)": " S ppid pgrp" */
-		if (fgets(buf, sizeof buf, f) && (p = strrchr(buf, ')')) && p[1] == ' ' && p[2] != 'Z') {
-			long long ppid, pgrp;
-			found = sscanf(p + 3, "%lld %lld", &ppid, &pgrp) == 2 && pgrp == pgid;
-		}
-		fclose(f);
-	}
+	while (dir && !found && (d = readdir(dir)))
+		found = d->d_name[0] >= '1' && d->d_name[0] <= '9' && live_pgid(d->d_name) == pgid;
 	if (dir)
 		closedir(dir);
 	return found;
@@ -184,6 +188,61 @@ static int l_group_alive(lua_State *L)
 
 	lua_pushboolean(L, pgid > 1 && (start == 0 || leader == 0 || (lua_Integer)leader == start) &&
 				   group_has_member(pgid));
+	return 1;
+}
+
+/* Whether the environment of process `pid` holds the entry `entry` ("K=V"). */
+static int environ_has(const char *pid, const char *entry, size_t len)
+{
+	char path[300];
+	static char buf[1 << 20]; /* the kernel's limit for argv + envp is larger, entries are not */
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%s/environ", pid);
+	if (!(f = fopen(path, "r")))
+		return 0; /* gone, or not ours to read */
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	for (size_t at = 0; at + len <= n; at += strlen(buf + at) + 1)
+		if (memcmp(buf + at, entry, len) == 0 && buf[at + len] == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * groups = core.marked_groups(entry) : the process groups (each once) of the
+ * live processes whose environment holds `entry` ("K=V"), leaving out this
+ * process's own group.
+ */
+static int l_marked_groups(lua_State *L)
+{
+	size_t len;
+	const char *entry = luaL_checklstring(L, 1, &len);
+	long long own = (long long)getpgrp(), pgid;
+	struct dirent *d;
+	DIR *dir = opendir("/proc");
+	lua_Integer n = 0;
+
+	lua_newtable(L); /* pgid -> true, then the list */
+	lua_newtable(L);
+	while (dir && (d = readdir(dir))) {
+		if (d->d_name[0] < '1' || d->d_name[0] > '9' || !environ_has(d->d_name, entry, len))
+			continue;
+		pgid = live_pgid(d->d_name);
+		if (pgid <= 1 || pgid == own)
+			continue;
+		if (lua_rawgeti(L, -2, pgid) == LUA_TNIL) {
+			lua_pushboolean(L, 1);
+			lua_rawseti(L, -4, pgid);
+			lua_pushinteger(L, pgid);
+			lua_rawseti(L, -3, ++n);
+		}
+		lua_pop(L, 1);
+	}
+	if (dir)
+		closedir(dir);
 	return 1;
 }
 
@@ -341,6 +400,7 @@ static const luaL_Reg core_functions[] = {
 	{"pid_start", l_pid_start},
 	{"group_alive", l_group_alive},
 	{"killpg", l_killpg},
+	{"marked_groups", l_marked_groups},
 	{"hostname", l_hostname},
 	{"which", l_which},
 	{"mkdir_p", l_mkdir_p},

@@ -139,6 +139,17 @@ function M.journal_spawns(run_id, slot)
   return setmetatable({}, { __close = function() stepping[co] = saved end })
 end
 
+-- The environment `env` with the variables that name a journaled step:
+-- AGENTFLOW_RUN_ID and AGENTFLOW_STEP_ID. They also mark its processes, so
+-- that a resume finds those a crash left running even when the journal
+-- could not record their group (see journal.end_orphans).
+local function marked(env, at)
+  local out = table.move(env, 1, #env, 1, {})
+  out[#out + 1] = "AGENTFLOW_RUN_ID=" .. at.run_id
+  out[#out + 1] = "AGENTFLOW_STEP_ID=" .. at.slot
+  return out
+end
+
 -- Run a checked request under the --jobs limit; the process group goes to
 -- the journal as soon as it exists (see M.journal_spawns).
 local function spawn(argv, c)
@@ -147,6 +158,7 @@ local function spawn(argv, c)
   if not at then
     return core.exec(argv, c)
   end
+  c.env = marked(c.env, at)
   local ok, err = true, nil
   c.on_spawn = function(pid)
     ok, err = pcall(require("agentflow._journal").spawned, at.run_id, at.slot, pid, core.pid_start(pid))

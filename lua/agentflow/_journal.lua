@@ -235,19 +235,35 @@ function M.get(run_id, step)
   end
 end
 
+-- The live process groups that steps of run `run_id` started: those its
+-- started records name (recognised by their leader's start time, so that a
+-- group id reused by another process is left alone), and those of the
+-- processes that carry its AGENTFLOW_RUN_ID (spawned but not yet recorded
+-- when the run died, or moved to a group of their own).
+local function live_groups(run_id)
+  local groups, seen = {}, {}
+  for _, rec in pairs(M.by_sid(run_id)) do
+    local pgid, start = math.tointeger(rec.pgid), math.tointeger(rec.pid_start)
+    if rec.state == "started" and pgid and start and core.group_alive(pgid, start) then
+      seen[pgid] = true
+      groups[#groups + 1] = pgid
+    end
+  end
+  for _, pgid in ipairs(core.marked_groups("AGENTFLOW_RUN_ID=" .. run_id)) do
+    if not seen[pgid] then
+      groups[#groups + 1] = pgid
+    end
+  end
+  return groups
+end
+
 --- End the process groups that an earlier attempt of run `run_id` left
 -- running (its process died with theirs going): SIGTERM, then SIGKILL
--- after `grace` seconds. A group is recognised by its leader's start time,
--- so a group id reused by another process is left alone. Returns how many
--- groups were ended.
+-- after `grace` seconds. Returns how many groups were ended.
 function M.end_orphans(run_id, grace)
-  local groups = {}
-  for _, rec in pairs(M.by_sid(run_id)) do
-    if rec.state == "started" and math.type(rec.pgid) == "integer"
-        and core.group_alive(rec.pgid, rec.pid_start) then
-      groups[#groups + 1] = rec.pgid
-      core.killpg(rec.pgid, "TERM")
-    end
+  local groups = live_groups(run_id)
+  for _, pgid in ipairs(groups) do
+    core.killpg(pgid, "TERM")
   end
   local deadline = core.monotonic() + (grace or 2)
   for _, pgid in ipairs(groups) do
