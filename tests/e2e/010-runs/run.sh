@@ -38,6 +38,27 @@ stop_at_hold() {
 	STOPPED_RUN=$(sed -n 's/^agentflow: resume with: agentflow resume //p' err)
 }
 
+# A live run reads "running" however much memory it has taken since its
+# record was written (a Lua agent step, then a process that waits).
+cat >alive.lua <<'EOF'
+af.define_agent("a", { run = function() return "x" end })
+af.agent("a", { prompt = "p" })
+af.exec({ "sh", "-c", "touch waiting; while [ ! -e go ]; do sleep 0.02; done" })
+EOF
+rm -f waiting go
+"$AGENTFLOW" alive.lua >out 2>err &
+alive_pid=$!
+for _ in $(seq 500); do [ -e waiting ] && break; sleep 0.02; done
+run "$AGENTFLOW" runs --json
+expect_eq "a live run reads running" "running" "$(printf '%s' "$OUT" | jq -r '.[0].status')"
+run "$AGENTFLOW" runs
+expect_has "in the table too" "$OUT" " running "
+touch go
+wait $alive_pid
+run "$AGENTFLOW" runs --json
+expect_eq "and done once it has ended" "done 2" "$(printf '%s' "$OUT" | jq -r '.[0] | "\(.status) \(.steps.success)"')"
+run "$AGENTFLOW" runs prune --older-than 0s
+
 stop_at_hold INT wf.lua
 expect_rc "SIGINT exits 130" 130
 run_id=$STOPPED_RUN
