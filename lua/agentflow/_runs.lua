@@ -149,9 +149,30 @@ function M.finish(status, counts, duration, pattern)
   maybe_prune()
 end
 
+-- Close, as its journal tells it, the record of a run whose process died
+-- before it could: the steps that ended (by status, as M.finish counts
+-- them), and the time of the last journal record as its end, so that it
+-- reads like a run that ended. Steps still running when it died, and
+-- records not yet committed, are not counted.
+local function close_from_journal(rec)
+  local began = rec.resumed_at or rec.started_at or 0
+  local counts, last = {}, began
+  for _, step in ipairs(require("agentflow._journal").steps(rec.run_id)) do
+    if step.state ~= "started" then
+      local status = step.result and step.result.status or step.status or "success"
+      counts[status] = (counts[status] or 0) + 1
+    end
+    last = math.max(last, step.finished_at or step.started_at or 0)
+  end
+  rec.steps = counts
+  rec.finished_at = last
+  rec.duration = last - began
+end
+
 --- The record of run `id`, with status "interrupted" when it says
 -- running but its process is gone (a process with the same id that started
--- at another time is another process). Nil when there is none.
+-- at another time is another process): its steps, end and duration then
+-- come from the journal. Nil when there is none.
 function M.get(id)
   local s = store.exists() and store.get()
   local raw = s and s:get("runs", id)
@@ -162,6 +183,7 @@ function M.get(id)
   if rec.status == "running" and rec.pid ~= core.pid()
       and (rec.host ~= core.hostname() or not core.pid_alive(rec.pid, rec.pid_start)) then
     rec.status = "interrupted"
+    close_from_journal(rec)
   end
   return rec
 end

@@ -88,6 +88,16 @@ stop_at_hold KILL wf.lua
 run "$AGENTFLOW" runs --json
 run_id=$(printf '%s' "$OUT" | jq -r '.[0].run_id')
 expect_eq "a killed run shows as interrupted" "interrupted" "$(printf '%s' "$OUT" | jq -r '.[0].status')"
+expect_eq "with the steps its journal holds as ended (the one running is not)" "3" \
+	"$(printf '%s' "$OUT" | jq -r '.[0].steps.success')"
+expect_eq "and a duration and end, as an ended run has" "true" \
+	"$(printf '%s' "$OUT" | jq '.[0] | (.duration | type == "number") and (.finished_at | type == "string")')"
+run "$AGENTFLOW" runs
+expect_eq "runs counts its steps" "3" "$(printf '%s\n' "$OUT" | awk -v id="$run_id" '$1 == id { print $NF }')"
+expect_lacks "and shows its duration" "$(printf '%s\n' "$OUT" | grep "^$run_id")" " - "
+run "$AGENTFLOW" runs show "$run_id"
+expect_has "runs show says how many steps ended" "$OUT" "3 steps (3 success) in "
+expect_has "and when it stopped" "$OUT" ", stopped 20"
 touch go
 run "$AGENTFLOW" resume "$run_id"
 expect_rc "and resumes" 0
