@@ -18,8 +18,33 @@ local function write(rec)
   store.commit({ { "runs", rec.run_id, cjson.encode(rec) } })
 end
 
-local function script_hash(path)
-  return path and core.hash_file(path) or nil
+--- Why a run of each kind but "workflow" cannot be resumed: nothing keeps
+-- the code it ran.
+M.NOT_RESUMABLE = {
+  repl = "is a REPL session: REPL sessions cannot be resumed",
+  chunk = "ran -e chunks, which are not kept: only a script run on its own can be resumed",
+  stdin = "ran a script read from standard input, which is not kept: it cannot be resumed",
+}
+
+--- The kind of run `rec` is: "workflow" (a script, resumable), "repl",
+-- "chunk" (-e chunks, with or without a script) or "stdin". Records made
+-- before kinds were kept are told by whether they have a script.
+function M.kind(rec)
+  return rec.kind or (rec.script and "workflow" or "chunk")
+end
+
+-- What this process runs: its kind, the name `runs` shows, and for a
+-- workflow script its path and hash.
+local function origin()
+  local session, script = core.options.session, core.script_path()
+  if session == "repl" then
+    return "repl", "(repl)"
+  elseif session or not script then
+    return "chunk", script and script:match("[^/]*$") or "(-e)"
+  elseif script == "-" then
+    return "stdin", "(stdin)"
+  end
+  return "workflow", script:match("[^/]*$"), core.realpath(script), core.hash_file(script)
 end
 
 --- Write the record of run `id` as it starts (or resumes): the workflow,
@@ -28,17 +53,18 @@ function M.begin(id)
   if current or core.options.plan or not store.get() then
     return
   end
-  local script = core.script_path()
   local args = {}
   for i = 1, #(arg or {}) do
     args[i] = arg[i]
   end
   local previous = M.get(id)
+  local kind, workflow, script, hash = origin()
   current = {
     run_id = id,
-    workflow = script and (script:match("[^/]*$")) or "(chunk)",
-    script = script and core.realpath(script) or nil,
-    script_hash = script and script_hash(script),
+    kind = kind,
+    workflow = workflow,
+    script = script,
+    script_hash = hash,
     args = args,
     pid = core.pid(),
     pid_start = core.pid_start(),

@@ -12,9 +12,9 @@ local function iso(t)
 end
 
 local function row(rec)
-  return { run_id = rec.run_id, workflow = rec.workflow, status = rec.status, parent = rec.parent,
-    started_at = iso(rec.started_at), finished_at = iso(rec.finished_at), script = rec.script,
-    args = rec.args, steps = rec.steps, duration = rec.duration, pattern = rec.pattern,
+  return { run_id = rec.run_id, kind = runs.kind(rec), workflow = rec.workflow, status = rec.status,
+    parent = rec.parent, started_at = iso(rec.started_at), finished_at = iso(rec.finished_at),
+    script = rec.script, args = rec.args, steps = rec.steps, duration = rec.duration, pattern = rec.pattern,
     resumes = rec.resumes, pid = rec.pid }
 end
 
@@ -49,6 +49,14 @@ local function ls(opts)
   return 0
 end
 
+-- What `runs show` says of a run that was not a workflow script, in place
+-- of its script.
+local ORIGIN = {
+  repl = "REPL session (REPL sessions cannot be resumed)",
+  chunk = "-e chunks (cannot be resumed)",
+  stdin = "script read from standard input (cannot be resumed)",
+}
+
 local function show(opts, id)
   if not id then
     return args.usage_error("runs", "runs show needs a RUN_ID")
@@ -67,7 +75,9 @@ local function show(opts, id)
     return 0
   end
   print(string.format("run %s: %s, %s", id, rec.workflow, rec.status))
-  print(string.format("  script %s %s", tostring(rec.script), table.concat(rec.args or {}, " ")))
+  local argv = table.concat(rec.args or {}, " ")
+  local what = ORIGIN[runs.kind(rec)] or "script " .. tostring(rec.script)
+  print("  " .. what .. (argv ~= "" and " " .. argv or ""))
   print(string.format("  started %s, %s %s", iso(rec.started_at) or "-",
     rec.status == "interrupted" and "stopped" or "finished", iso(rec.finished_at) or "-"))
   if rec.steps then

@@ -204,6 +204,30 @@ run "$AGENTFLOW" resume "$seq_run" --from nowhere
 expect_rc "an unknown checkpoint exits 66" 66
 expect_has "naming the ones there are" "$ERR" "it has: sequential#1, sequential#2, all-done, parallel#1"
 
+# -e chunks and a script read from standard input keep no code to run
+# again: their runs say so, and resume refuses them.
+agent_chunk='af.define_agent("a", { run = function() return "x" end }) af.agent("a", { prompt = "p" })'
+run "$AGENTFLOW" -e "$agent_chunk" -e "$agent_chunk"
+run "$AGENTFLOW" runs --json
+expect_eq "-e chunks make one run, of kind chunk" "chunk (-e) done 2" \
+	"$(printf '%s' "$OUT" | jq -r '.[0] | "\(.kind) \(.workflow) \(.status) \(.steps.success)"')"
+chunk_run=$(printf '%s' "$OUT" | jq -r '.[0].run_id')
+run "$AGENTFLOW" runs show "$chunk_run"
+expect_has "runs show says what it ran" "$OUT" "-e chunks (cannot be resumed)"
+run "$AGENTFLOW" resume "$chunk_run"
+expect_rc "resuming -e chunks exits 66" 66
+expect_has "saying why" "$ERR" "ran -e chunks, which are not kept"
+run_in "$agent_chunk" "$AGENTFLOW" -
+run "$AGENTFLOW" runs --json
+expect_eq "a script from standard input is a run of kind stdin" "stdin (stdin) done" \
+	"$(printf '%s' "$OUT" | jq -r '.[0] | "\(.kind) \(.workflow) \(.status)"')"
+run "$AGENTFLOW" resume "$(printf '%s' "$OUT" | jq -r '.[0].run_id')"
+expect_rc "resuming it exits 66" 66
+expect_has "saying why" "$ERR" "read from standard input, which is not kept"
+run "$AGENTFLOW" runs --json
+expect_eq "a script's run is of kind workflow" "workflow" \
+	"$(printf '%s' "$OUT" | jq -r --arg id "$seq_run" '.[] | select(.run_id == $id) | .kind')"
+
 run "$AGENTFLOW" resume 20990101T000000Z-00000000
 expect_rc "an unknown run exits 66" 66
 expect_has "with a message" "$ERR" "no run 20990101T000000Z-00000000"
