@@ -217,7 +217,7 @@ static int run_chunks(lua_State *L, char **argv, int from, int end)
 static int run_top(int argc, char **argv)
 {
 	top_options o = {0};
-	int rc = parse_top(&o, argc, argv);
+	int rc = parse_top(&o, argc, argv), repl;
 	lua_State *L;
 
 	if (rc != CONTINUE)
@@ -227,11 +227,14 @@ static int run_top(int argc, char **argv)
 	L = af_host_new(o.script ? argv[o.script] : NULL);
 	if (!L)
 		return AF_EXIT_SOFTWARE;
+	repl = o.interactive || (!o.first_chunk && !o.script);
+	af_host_begin_session(L, repl ? "repl" : "chunk");
 	rc = run_chunks(L, argv, o.first_chunk, o.script ? o.script : argc);
 	if (rc == AF_EXIT_OK && o.script)
 		rc = af_host_run_script(L, argv[0], argc - o.script, argv + o.script);
-	if (rc == AF_EXIT_OK && (o.interactive || (!o.first_chunk && !o.script)))
+	if (rc == AF_EXIT_OK && repl)
 		rc = af_repl_run(L);
+	af_host_end_session(L, rc);
 	af_host_close(L);
 	return rc;
 }

@@ -34,6 +34,8 @@ const af_command af_command_plan = {
 	"  ?      it depends on a step that is not a hit, so it cannot be known\n"
 	"\n"
 	"A step that is not a hit returns a result with status \"planned\".\n"
-	"Nothing is written to the cache or the journal.\n",
+	"Nothing is written: no log record, no run record, no journal, no cache\n"
+	"entry, no file the workflow writes with af.write_file (af.planning()\n"
+	"tells a workflow it is being planned).\n",
 	cmd_plan,
 };

@@ -14,7 +14,9 @@ static int cmd_repl(int argc, char **argv)
 	L = af_host_new(NULL);
 	if (!L)
 		return AF_EXIT_SOFTWARE;
+	af_host_begin_session(L, "repl");
 	rc = af_repl_run(L);
+	af_host_end_session(L, rc);
 	af_host_close(L);
 	return rc;
 }
@@ -27,6 +29,9 @@ const af_command af_command_repl = {
 	"sorted keys, cycles marked and depth limited. Input that is not finished\n"
 	"continues on the next line. History is kept in <state dir>/repl_history.\n"
 	"Ctrl-C interrupts the running chunk; Ctrl-D exits.\n"
+	"\n"
+	"A session that calls agents is recorded as a run, \"(repl)\" in `agentflow\n"
+	"runs`, done when the REPL exits; it cannot be resumed.\n"
 	"\n"
 	"When standard input is not a terminal, chunks are read from it without\n"
 	"prompts; the exit code is then 65 if any chunk failed.\n",

@@ -113,7 +113,8 @@ const af_command af_command_resume = {
 	"(after an iteration), pipeline#N (after a stage); see `agentflow runs\n"
 	"show RUN_ID`.\n"
 	"\n"
-	"exit codes: those of `agentflow run`; 66 no such run (or its script is\n"
-	"gone); 64 usage.\n",
+	"exit codes: those of `agentflow run`; 66 no such run, its script is\n"
+	"gone, or it had none (a REPL session, -e chunks, a script read from\n"
+	"standard input: these cannot be resumed); 64 usage.\n",
 	cmd_resume,
 };

@@ -16,6 +16,7 @@
 int luaopen_cjson_safe(lua_State *L); /* lua-cjson.h declares only luaopen_cjson */
 
 #define SCRIPT_PATH_KEY "agentflow.script_path"
+#define SESSION_KEY "agentflow.session"
 
 /* ---- module search ------------------------------------------------------ */
 
@@ -243,9 +244,9 @@ int af_host_exit_code(lua_State *L, int status)
 
 /*
  * Let the Lua library close the run (clear the status line, print the
- * summary) when the workflow used it: agentflow._run.finish(ok, interrupted).
+ * summary) when the code used it: agentflow._run.finish(ok, interrupted).
  */
-static void finish_run(lua_State *L, int ok)
+static void finish_run(lua_State *L, int ok, int interrupted)
 {
 	int top = lua_gettop(L);
 
@@ -253,21 +254,45 @@ static void finish_run(lua_State *L, int ok)
 	if (lua_getfield(L, -1, "agentflow._run") == LUA_TTABLE &&
 	    lua_getfield(L, -1, "finish") == LUA_TFUNCTION) {
 		lua_pushboolean(L, ok);
-		lua_pushboolean(L, af_sched_interrupted());
+		lua_pushboolean(L, interrupted);
 		if (lua_pcall(L, 2, 0, 0) != LUA_OK)
 			fprintf(stderr, "agentflow: internal error: %s\n", lua_tostring(L, -1));
 	}
 	lua_settop(L, top);
 }
 
+/* Whether a session (af_host_begin_session) holds the run open. */
+static int in_session(lua_State *L)
+{
+	int session = lua_getfield(L, LUA_REGISTRYINDEX, SESSION_KEY) != LUA_TNIL;
+
+	lua_pop(L, 1);
+	return session;
+}
+
 static int finish(lua_State *L, int status)
 {
 	int code = af_host_exit_code(L, status);
 
-	finish_run(L, status == LUA_OK);
+	if (!in_session(L))
+		finish_run(L, status == LUA_OK, af_sched_interrupted());
 	if (status != LUA_OK)
 		af_host_report(L);
 	return code;
+}
+
+void af_host_begin_session(lua_State *L, const char *kind)
+{
+	lua_pushstring(L, kind);
+	lua_setfield(L, LUA_REGISTRYINDEX, SESSION_KEY);
+	af_host_set_option_string(L, "session", kind);
+}
+
+void af_host_end_session(lua_State *L, int code)
+{
+	finish_run(L, code == AF_EXIT_OK, code == AF_EXIT_INTERRUPTED);
+	lua_pushnil(L);
+	lua_setfield(L, LUA_REGISTRYINDEX, SESSION_KEY);
 }
 
 /* arg = {[-1] = progname, [0] = script, [1..] = arguments}, as lua.c makes it */

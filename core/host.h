@@ -60,6 +60,17 @@ int af_host_run_script(lua_State *L, const char *progname, int argc, char **argv
 int af_host_run_chunk(lua_State *L, const char *chunk, const char *name);
 
 /*
+ * A session: -e chunks, a script and the REPL run in one state make one
+ * run, which stays open until af_host_end_session instead of closing after
+ * each chunk. `kind` ("repl" or "chunk") goes to core.options.session: the
+ * run record keeps it, and such runs cannot be resumed (no script holds
+ * what they ran). `code` is the session's exit code: 0 closes the run as
+ * done, 130 as interrupted, anything else as failed.
+ */
+void af_host_begin_session(lua_State *L, const char *kind);
+void af_host_end_session(lua_State *L, int code);
+
+/*
  * Run a command written in Lua: require(module).main(args), where args[0]
  * is the command's name and args[1..] its arguments, as the root task of
  * the scheduler. main returns the exit code (nil: 0); an error is reported

@@ -106,11 +106,16 @@ static unsigned long long proc_start(long long pid, int *zombie)
 	snprintf(path, sizeof path, "/proc/%lld/stat", pid);
 	if (!(f = fopen(path, "r")))
 		return 0;
+	/* The name (field 2) may hold spaces and ')': fields are counted from its last ')'. */
 	if (fgets(buf, sizeof buf, f) && (p = strrchr(buf, ')')) && p[1] == ' ') {
 		*zombie = p[2] == 'Z';
-		/* p is at the space before field 4 (ppid): skip to the one before 22 */
-		p += 3;
-		for (int field = 4; field < 22 && p; field++)
+		/*
+		 * p + 2 is field 3 (the state); each space passed is one field
+		 * on. Field 23 next to it is the memory size, which changes as
+		 * the process runs: read it and a live run looks like another.
+		 */
+		p += 2;
+		for (int field = 3; field < 22 && p; field++)
 			p = strchr(p + 1, ' ');
 		if (p)
 			start = strtoull(p + 1, NULL, 10);

@@ -109,6 +109,12 @@ af.define_agent("master-data-checks", {
 
 local checks = af.sequential({ { agent = "mushak-6.3-checks" }, { agent = "master-data-checks" } })
 local invoices, masters = checks[1].output, checks[2].output
+if af.planning() and not (invoices and masters) then
+  -- The checks will run (the plan has no results of theirs): the reviews'
+  -- prompts and the report are made from what they find.
+  print("?      the reviews and the report depend on steps 1-2, which are not known before they run")
+  return
+end
 local findings = {}
 for _, list in ipairs({ invoices.findings, masters.findings }) do
   for _, f in ipairs(list) do
@@ -178,14 +184,15 @@ end
 local report = table.concat(out, "\n") .. "\n"
 io.write(report)
 
-local state = af.state_dir(true)
+-- Through af.write_file, so that `agentflow plan` writes no report.
+local state = af.state_dir()
 if state then
   local path = string.format("%s/finance-report-%s.md", state, af.run_id())
-  local f = io.open(path, "w")
-  if f then
-    f:write(report)
-    f:close()
+  local saved, err = af.write_file(path, report)
+  if saved then
     io.stderr:write("agentflow: finance report saved to ", path, "\n")
+  elseif not af.planning() then
+    io.stderr:write("agentflow: finance report not saved: ", err, "\n")
   end
 end
 

@@ -459,7 +459,7 @@ local function run_step(call)
   call.task = new_task(call, step)
   local c = identity(call)
   if plan.active() then
-    local r = plan.step(call.name, step, call.def.cache ~= false and c or nil, call.unknown)
+    local r = plan.step(call.name, step, call.def.cache ~= false, c, call.unknown)
     run.end_step(call.name, r)
     return r
   end

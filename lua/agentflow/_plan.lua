@@ -23,17 +23,22 @@ local function line(tag, step, agent, detail)
   io.stdout:write(text, "\n")
 end
 
---- The planned result of a step: `c` is its cache identity (nil for
--- cache = false), `unknown` names what it depends on that is planned.
-function M.step(name, step, c, unknown)
+--- The planned result of a step: `cacheable` is false for cache = false
+-- agents, `c` is its cache identity (nil when there is no store yet),
+-- `unknown` names what it depends on that is planned.
+function M.step(name, step, cacheable, c, unknown)
   local planned = { status = "planned", agent = name, step = step, metrics = {}, cached = false,
     attempts = 0, duration = 0, cost_usd = 0, tokens = { input = 0, output = 0 } }
   if unknown then
     line("?", step, name, "cannot see past: its input comes from " .. unknown)
     return planned
   end
-  if not c then
+  if not cacheable then
     line("MISS", step, name, "(cache = false: always runs)")
+    return planned
+  end
+  if not c then
+    line("MISS", step, name)
     return planned
   end
   local state, reasons = require("agentflow._cache").explain(c)

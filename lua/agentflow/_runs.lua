@@ -18,8 +18,33 @@ local function write(rec)
   store.commit({ { "runs", rec.run_id, cjson.encode(rec) } })
 end
 
-local function script_hash(path)
-  return path and core.hash_file(path) or nil
+--- Why a run of each kind but "workflow" cannot be resumed: nothing keeps
+-- the code it ran.
+M.NOT_RESUMABLE = {
+  repl = "is a REPL session: REPL sessions cannot be resumed",
+  chunk = "ran -e chunks, which are not kept: only a script run on its own can be resumed",
+  stdin = "ran a script read from standard input, which is not kept: it cannot be resumed",
+}
+
+--- The kind of run `rec` is: "workflow" (a script, resumable), "repl",
+-- "chunk" (-e chunks, with or without a script) or "stdin". Records made
+-- before kinds were kept are told by whether they have a script.
+function M.kind(rec)
+  return rec.kind or (rec.script and "workflow" or "chunk")
+end
+
+-- What this process runs: its kind, the name `runs` shows, and for a
+-- workflow script its path and hash.
+local function origin()
+  local session, script = core.options.session, core.script_path()
+  if session == "repl" then
+    return "repl", "(repl)"
+  elseif session or not script then
+    return "chunk", script and script:match("[^/]*$") or "(-e)"
+  elseif script == "-" then
+    return "stdin", "(stdin)"
+  end
+  return "workflow", script:match("[^/]*$"), core.realpath(script), core.hash_file(script)
 end
 
 --- Write the record of run `id` as it starts (or resumes): the workflow,
@@ -28,17 +53,18 @@ function M.begin(id)
   if current or core.options.plan or not store.get() then
     return
   end
-  local script = core.script_path()
   local args = {}
   for i = 1, #(arg or {}) do
     args[i] = arg[i]
   end
   local previous = M.get(id)
+  local kind, workflow, script, hash = origin()
   current = {
     run_id = id,
-    workflow = script and (script:match("[^/]*$")) or "(chunk)",
-    script = script and core.realpath(script) or nil,
-    script_hash = script and script_hash(script),
+    kind = kind,
+    workflow = workflow,
+    script = script,
+    script_hash = hash,
     args = args,
     pid = core.pid(),
     pid_start = core.pid_start(),
@@ -155,9 +181,30 @@ function M.finish(status, counts, duration, pattern)
   maybe_prune()
 end
 
+-- Close, as its journal tells it, the record of a run whose process died
+-- before it could: the steps that ended (by status, as M.finish counts
+-- them), and the time of the last journal record as its end, so that it
+-- reads like a run that ended. Steps still running when it died, and
+-- records not yet committed, are not counted.
+local function close_from_journal(rec)
+  local began = rec.resumed_at or rec.started_at or 0
+  local counts, last = {}, began
+  for _, step in ipairs(require("agentflow._journal").steps(rec.run_id)) do
+    if step.state ~= "started" then
+      local status = step.result and step.result.status or step.status or "success"
+      counts[status] = (counts[status] or 0) + 1
+    end
+    last = math.max(last, step.finished_at or step.started_at or 0)
+  end
+  rec.steps = counts
+  rec.finished_at = last
+  rec.duration = last - began
+end
+
 --- The record of run `id`, with status "interrupted" when it says
 -- running but its process is gone (a process with the same id that started
--- at another time is another process). Nil when there is none.
+-- at another time is another process): its steps, end and duration then
+-- come from the journal. Nil when there is none.
 function M.get(id)
   local s = store.exists() and store.get()
   local raw = s and s:get("runs", id)
@@ -168,6 +215,7 @@ function M.get(id)
   if rec.status == "running" and rec.pid ~= core.pid()
       and (rec.host ~= core.hostname() or not core.pid_alive(rec.pid, rec.pid_start)) then
     rec.status = "interrupted"
+    close_from_journal(rec)
   end
   return rec
 end

@@ -37,12 +37,17 @@ local function warn(msg)
   require("agentflow._run").warn("%s", msg)
 end
 
---- The store, or nil when it cannot be used (after one warning).
+--- The store, or nil when it cannot be used (after one warning). Under
+-- `agentflow plan` a store that does not exist yet is not made: nothing
+-- is cached, and a plan leaves no trace.
 function M.get()
   if opened then
     return store
   end
   opened = true
+  if core.options.plan and not M.exists() then
+    return nil
+  end
   local dir, err = core.state_dir(true)
   if dir then
     store, err = core.store_open(dir .. "/store", tonumber(core.environ().AGENTFLOW_MAP_SIZE))

@@ -43,6 +43,8 @@ local lazy = {
   orchestrate = { "agentflow.flow", "orchestrate" },
   select_pattern = { "agentflow.patterns", "select" },
   log = { "agentflow.log" },
+  planning = { "agentflow._plan", "active" },
+  write_file = { "agentflow._write", "write_file" },
 }
 
 return setmetatable(M, {

@@ -24,10 +24,13 @@ local function thresholds()
   return threshold
 end
 
+-- The log, opened (and its directory made) on first use; nil under
+-- `agentflow plan`, which must leave no trace but its output: no record,
+-- so no step in `logs analyze` or the metrics either.
 local function open()
   if not opened then
     opened = true
-    local state = core.state_dir(true)
+    local state = not core.options.plan and core.state_dir(true)
     if state then
       core.mkdir_p(state .. "/logs")
       logger = core.log_open(state .. "/logs/agentflow.jsonl",

@@ -50,4 +50,23 @@ t.test("embedded modules load lazily", function()
   t.eq("function", type(af.inspect))
 end)
 
+t.test("pid_start is the start time of /proc/PID/stat (field 22), which stays put", function()
+  local core = require "agentflow.core"
+  local f = assert(io.open("/proc/self/stat"))
+  local stat = f:read("a")
+  f:close()
+  local fields = {}
+  for w in stat:match("%) (.*)"):gmatch("%S+") do
+    fields[#fields + 1] = w
+  end
+  t.eq(tonumber(fields[22 - 2]), core.pid_start())
+  local before = core.pid_start()
+  local grown = {}
+  for i = 1, 200000 do
+    grown[i] = { i }
+  end
+  t.eq(before, core.pid_start())
+  t.eq(true, core.pid_alive(core.pid(), before))
+end)
+
 t.done()

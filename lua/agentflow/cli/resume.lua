@@ -1,6 +1,7 @@
 --- The lookup behind `agentflow resume RUN_ID` (core/cmd_resume.c).
 local args = require "agentflow.cli._args"
 local journal = require "agentflow._journal"
+local runs = require "agentflow._runs"
 
 local M = {}
 
@@ -30,6 +31,10 @@ function M.look_up(id, from)
     if not until_step then
       return args.error(66, "run %s has no checkpoint %q (it has: %s)", id, from, known)
     end
+  end
+  local why_not = runs.NOT_RESUMABLE[runs.kind(rec)]
+  if why_not then
+    return args.error(66, "run %s %s", id, why_not)
   end
   if rec.status == "running" then
     return args.error(69, "run %s is still running (pid %s)", id, tostring(rec.pid))

@@ -12,10 +12,21 @@ local function iso(t)
 end
 
 local function row(rec)
-  return { run_id = rec.run_id, workflow = rec.workflow, status = rec.status, parent = rec.parent,
-    started_at = iso(rec.started_at), finished_at = iso(rec.finished_at), script = rec.script,
-    args = rec.args, steps = rec.steps, duration = rec.duration, pattern = rec.pattern,
+  return { run_id = rec.run_id, kind = runs.kind(rec), workflow = rec.workflow, status = rec.status,
+    parent = rec.parent, started_at = iso(rec.started_at), finished_at = iso(rec.finished_at),
+    script = rec.script, args = rec.args, steps = rec.steps, duration = rec.duration, pattern = rec.pattern,
     resumes = rec.resumes, pid = rec.pid }
+end
+
+-- The number of steps in a record's counts by status, and those counts
+-- as text ("1 failed, 2 success").
+local function step_counts(rec)
+  local n, parts = 0, {}
+  for _, status in ipairs(util.sorted_keys(rec.steps)) do
+    n = n + rec.steps[status]
+    parts[#parts + 1] = string.format("%d %s", rec.steps[status], status)
+  end
+  return n, table.concat(parts, ", ")
 end
 
 local function ls(opts)
@@ -31,15 +42,20 @@ local function ls(opts)
   print(string.format("%-27s %-24s %-11s %-20s %8s %6s", "run", "workflow", "status", "started",
     "duration", "steps"))
   for _, rec in ipairs(list) do
-    local n = 0
-    for _, k in pairs(rec.steps or {}) do
-      n = n + k
-    end
+    local n = step_counts(rec)
     print(string.format("%-27s %-24s %-11s %-20s %8s %6d", rec.run_id, rec.workflow, rec.status,
       iso(rec.started_at) or "", rec.duration and util.format_seconds(rec.duration) or "-", n))
   end
   return 0
 end
+
+-- What `runs show` says of a run that was not a workflow script, in place
+-- of its script.
+local ORIGIN = {
+  repl = "REPL session (REPL sessions cannot be resumed)",
+  chunk = "-e chunks (cannot be resumed)",
+  stdin = "script read from standard input (cannot be resumed)",
+}
 
 local function show(opts, id)
   if not id then
@@ -59,8 +75,16 @@ local function show(opts, id)
     return 0
   end
   print(string.format("run %s: %s, %s", id, rec.workflow, rec.status))
-  print(string.format("  script %s %s", tostring(rec.script), table.concat(rec.args or {}, " ")))
-  print(string.format("  started %s, finished %s", iso(rec.started_at) or "-", iso(rec.finished_at) or "-"))
+  local argv = table.concat(rec.args or {}, " ")
+  local what = ORIGIN[runs.kind(rec)] or "script " .. tostring(rec.script)
+  print("  " .. what .. (argv ~= "" and " " .. argv or ""))
+  print(string.format("  started %s, %s %s", iso(rec.started_at) or "-",
+    rec.status == "interrupted" and "stopped" or "finished", iso(rec.finished_at) or "-"))
+  if rec.steps then
+    local n, text = step_counts(rec)
+    print(string.format("  %d step%s%s in %s", n, n == 1 and "" or "s", n > 0 and " (" .. text .. ")" or "",
+      util.format_seconds(rec.duration or 0)))
+  end
   for _, cp in ipairs(checkpoints) do
     print(string.format("  checkpoint %-16s after step %d", cp.label, cp.step))
   end

@@ -49,4 +49,46 @@ expect_eq "-i enters the REPL after -e" "5" "$OUT"
 run "$AGENTFLOW" repl extra
 expect_rc "repl takes no arguments" 64
 
+# A session that calls agents is a run of its own kind: running while the
+# REPL is, done when it exits, interrupted only if its process dies; it
+# cannot be resumed.
+agent_chunk='af.define_agent("a", { run = function() return "x" end }) r = af.agent("a", { prompt = "p" })'
+run_in "$agent_chunk"$'\nr.status\n' "$AGENTFLOW" repl
+expect_eq "a REPL session calls agents" "success" "$OUT"
+run "$AGENTFLOW" runs --json
+expect_eq "it is recorded as a REPL session, done when the REPL exits" "repl (repl) done 1" \
+	"$(printf '%s' "$OUT" | jq -r '.[0] | "\(.kind) \(.workflow) \(.status) \(.steps.success)"')"
+repl_run=$(printf '%s' "$OUT" | jq -r '.[0].run_id')
+run "$AGENTFLOW" runs show "$repl_run"
+expect_has "runs show says it is a REPL session" "$OUT" "REPL session (REPL sessions cannot be resumed)"
+expect_lacks "and names no script" "$OUT" "script nil"
+run "$AGENTFLOW" resume "$repl_run"
+expect_rc "resuming a REPL session exits 66" 66
+expect_has "saying why" "$ERR" "run $repl_run is a REPL session: REPL sessions cannot be resumed"
+
+mkfifo chunks
+"$AGENTFLOW" repl <chunks >repl.out 2>repl.err &
+repl_pid=$!
+exec 3>chunks
+printf '%s\nio.open("called", "w"):close()\n' "$agent_chunk" >&3
+for _ in $(seq 500); do [ -e called ] && break; sleep 0.02; done
+run "$AGENTFLOW" runs --json
+expect_eq "a REPL session reads running while the REPL runs" "running" "$(printf '%s' "$OUT" | jq -r '.[0].status')"
+exec 3>&-
+wait $repl_pid
+run "$AGENTFLOW" runs --json
+expect_eq "and done when it exits" "done" "$(printf '%s' "$OUT" | jq -r '.[0].status')"
+
+rm -f called
+"$AGENTFLOW" repl <chunks >repl.out 2>repl.err &
+repl_pid=$!
+exec 3>chunks
+printf '%s\nio.open("called", "w"):close()\n' "$agent_chunk" >&3
+for _ in $(seq 500); do [ -e called ] && break; sleep 0.02; done
+kill -KILL $repl_pid
+wait $repl_pid 2>/dev/null
+exec 3>&-
+run "$AGENTFLOW" runs --json
+expect_eq "a REPL session whose process died reads interrupted" "interrupted" "$(printf '%s' "$OUT" | jq -r '.[0].status')"
+
 done_testing

@@ -38,6 +38,27 @@ stop_at_hold() {
 	STOPPED_RUN=$(sed -n 's/^agentflow: resume with: agentflow resume //p' err)
 }
 
+# A live run reads "running" however much memory it has taken since its
+# record was written (a Lua agent step, then a process that waits).
+cat >alive.lua <<'EOF'
+af.define_agent("a", { run = function() return "x" end })
+af.agent("a", { prompt = "p" })
+af.exec({ "sh", "-c", "touch waiting; while [ ! -e go ]; do sleep 0.02; done" })
+EOF
+rm -f waiting go
+"$AGENTFLOW" alive.lua >out 2>err &
+alive_pid=$!
+for _ in $(seq 500); do [ -e waiting ] && break; sleep 0.02; done
+run "$AGENTFLOW" runs --json
+expect_eq "a live run reads running" "running" "$(printf '%s' "$OUT" | jq -r '.[0].status')"
+run "$AGENTFLOW" runs
+expect_has "in the table too" "$OUT" " running "
+touch go
+wait $alive_pid
+run "$AGENTFLOW" runs --json
+expect_eq "and done once it has ended" "done 2" "$(printf '%s' "$OUT" | jq -r '.[0] | "\(.status) \(.steps.success)"')"
+run "$AGENTFLOW" runs prune --older-than 0s
+
 stop_at_hold INT wf.lua
 expect_rc "SIGINT exits 130" 130
 run_id=$STOPPED_RUN
@@ -67,6 +88,16 @@ stop_at_hold KILL wf.lua
 run "$AGENTFLOW" runs --json
 run_id=$(printf '%s' "$OUT" | jq -r '.[0].run_id')
 expect_eq "a killed run shows as interrupted" "interrupted" "$(printf '%s' "$OUT" | jq -r '.[0].status')"
+expect_eq "with the steps its journal holds as ended (the one running is not)" "3" \
+	"$(printf '%s' "$OUT" | jq -r '.[0].steps.success')"
+expect_eq "and a duration and end, as an ended run has" "true" \
+	"$(printf '%s' "$OUT" | jq '.[0] | (.duration | type == "number") and (.finished_at | type == "string")')"
+run "$AGENTFLOW" runs
+expect_eq "runs counts its steps" "3" "$(printf '%s\n' "$OUT" | awk -v id="$run_id" '$1 == id { print $NF }')"
+expect_lacks "and shows its duration" "$(printf '%s\n' "$OUT" | grep "^$run_id")" " - "
+run "$AGENTFLOW" runs show "$run_id"
+expect_has "runs show says how many steps ended" "$OUT" "3 steps (3 success) in "
+expect_has "and when it stopped" "$OUT" ", stopped 20"
 touch go
 run "$AGENTFLOW" resume "$run_id"
 expect_rc "and resumes" 0
@@ -172,6 +203,30 @@ expect_eq "the fork is a new run linked to its parent" "$seq_run" "$(printf '%s'
 run "$AGENTFLOW" resume "$seq_run" --from nowhere
 expect_rc "an unknown checkpoint exits 66" 66
 expect_has "naming the ones there are" "$ERR" "it has: sequential#1, sequential#2, all-done, parallel#1"
+
+# -e chunks and a script read from standard input keep no code to run
+# again: their runs say so, and resume refuses them.
+agent_chunk='af.define_agent("a", { run = function() return "x" end }) af.agent("a", { prompt = "p" })'
+run "$AGENTFLOW" -e "$agent_chunk" -e "$agent_chunk"
+run "$AGENTFLOW" runs --json
+expect_eq "-e chunks make one run, of kind chunk" "chunk (-e) done 2" \
+	"$(printf '%s' "$OUT" | jq -r '.[0] | "\(.kind) \(.workflow) \(.status) \(.steps.success)"')"
+chunk_run=$(printf '%s' "$OUT" | jq -r '.[0].run_id')
+run "$AGENTFLOW" runs show "$chunk_run"
+expect_has "runs show says what it ran" "$OUT" "-e chunks (cannot be resumed)"
+run "$AGENTFLOW" resume "$chunk_run"
+expect_rc "resuming -e chunks exits 66" 66
+expect_has "saying why" "$ERR" "ran -e chunks, which are not kept"
+run_in "$agent_chunk" "$AGENTFLOW" -
+run "$AGENTFLOW" runs --json
+expect_eq "a script from standard input is a run of kind stdin" "stdin (stdin) done" \
+	"$(printf '%s' "$OUT" | jq -r '.[0] | "\(.kind) \(.workflow) \(.status)"')"
+run "$AGENTFLOW" resume "$(printf '%s' "$OUT" | jq -r '.[0].run_id')"
+expect_rc "resuming it exits 66" 66
+expect_has "saying why" "$ERR" "read from standard input, which is not kept"
+run "$AGENTFLOW" runs --json
+expect_eq "a script's run is of kind workflow" "workflow" \
+	"$(printf '%s' "$OUT" | jq -r --arg id "$seq_run" '.[] | select(.run_id == $id) | .kind')"
 
 run "$AGENTFLOW" resume 20990101T000000Z-00000000
 expect_rc "an unknown run exits 66" 66
