@@ -57,6 +57,19 @@ local ORIGIN = {
   stdin = "script read from standard input (cannot be resumed)",
 }
 
+-- A step of `runs show`: its number, agent, status and error. A step left
+-- `started` was in flight when the run stopped; an in-process one's record
+-- is not committed as it goes, so it may have run further (see _journal.lua).
+local function step_line(s)
+  local r = s.result or {}
+  local status = s.cached and "cached" or (r.status or s.state)
+  if s.state == "started" and not s.durable then
+    status = status .. " (re-runnable)"
+  end
+  return string.format("  %4d %-28s %-10s%s", s.step, s.agent or "?", status,
+    r.error and ("  " .. tostring(r.error):match("[^\n]*")) or "")
+end
+
 local function show(opts, id)
   if not id then
     return args.usage_error("runs", "runs show needs a RUN_ID")
@@ -89,9 +102,7 @@ local function show(opts, id)
     print(string.format("  checkpoint %-16s after step %d", cp.label, cp.step))
   end
   for _, s in ipairs(steps) do
-    local r = s.result or {}
-    print(string.format("  %4d %-28s %-10s%s", s.step, s.agent or "?", s.cached and "cached" or (r.status or s.state),
-      r.error and ("  " .. tostring(r.error):match("[^\n]*")) or ""))
+    print(step_line(s))
   end
   return 0
 end

@@ -27,14 +27,16 @@ expect_eq "each once" "executions=32 reruns=0 max=1 twice_in_one_process=0 lost=
 # never finds the workflow changed.
 mkdir pipe && cd pipe
 cat >wf.lua <<'LUA'
-local function step(name, secs)
-  af.define_agent(name, { command = { "sh", "-c", "echo " .. name .. " >> ledger; sleep " .. secs },
-    cache = false })
+local function script(name, secs)
+  return { "sh", "-c", "echo " .. name .. " >> ledger; sleep " .. secs }
+end
+local function agent(name, secs)
+  af.define_agent(name, { command = script(name, secs), cache = false })
   return af.agent(name).status
 end
 af.pipeline({
-  function(_, i) return step("s1-" .. i, i == 1 and "0.2" or "0.01") end,
-  { function(_, i) return step("s2-" .. i, i == 1 and "0.6" or "0.01") end, max = 2 },
+  function(_, i) return af.exec(script("s1-" .. i, i == 1 and "0.2" or "0.01")).code end,
+  { function(_, i) return agent("s2-" .. i, i == 1 and "0.6" or "0.01") end, max = 2 },
 }, { "a", "b" }, { max = 2 })
 print("finished")
 LUA
@@ -54,6 +56,9 @@ kill_when() {
 }
 kill_when 1 "$AGENTFLOW" wf.lua
 pipe_id=$("$AGENTFLOW" runs --json | jq -r '.[0].run_id')
+expect_eq "the killed run shows its three finished steps" "exec exec s2-2" \
+	"$("$AGENTFLOW" runs show "$pipe_id" --json | jq -r '[.step_records[] | select(.state == "completed") |
+		if .kind == "exec" then "exec" else .agent end] | sort | join(" ")')"
 kill_when 2 "$AGENTFLOW" resume "$pipe_id"
 run "$AGENTFLOW" resume "$pipe_id"
 expect_eq "the pipeline resumed twice finishes" "finished" "$OUT"
