@@ -315,7 +315,7 @@ local function new_task(call, step)
   return {
     agent = call.name,
     prompt = def.prompt or "",
-    files = def.files or {},
+    files = def.files and require("agentflow._files").paths(def.files) or {},
     params = def.params or {},
     run_id = id,
     step = step,
@@ -554,6 +554,10 @@ function M.configure(opts)
   end
   if opts.configs ~= nil then
     util.check(1, fname, "configs", opts.configs, "table")
+    local bad = require("agentflow._files").check(opts.configs, "configs")
+    if bad then
+      util.fail(1, "%s: %s", fname, bad)
+    end
     cache.set_configs(opts.configs)
   end
   if opts.jobs ~= nil then

@@ -10,7 +10,8 @@ af.define_agent("fails", { command = { "sh", "-c", "echo partial; echo 'it broke
   retries = 1, backoff = "1ms" })
 
 t.test("the command executor sends the task as JSON on stdin", function()
-  local r = af.agent("cat", { prompt = "review this", files = { "a.lua" }, params = { n = 1 } })
+  local r = af.agent("cat", { prompt = "review this", files = { { "a.lua", optional = true } },
+    params = { n = 1 } })
   t.eq("success", r.status)
   local task = cjson.decode(r.output)
   t.eq("cat", task.agent)

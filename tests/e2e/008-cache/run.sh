@@ -73,7 +73,8 @@ expect_has "a new file matching the glob misses" "$OUT" "(files: erp/sub/new.lua
 
 rm erp/c.txt
 run "$AGENTFLOW" plan wf.lua rates
-expect_has "a deleted dependency is named" "$OUT" "(missing: erp/c.txt)"
+expect_rc "a declared file that does not exist is an error" 65
+expect_has "naming it and the line of the call" "$ERR" "wf.lua:9: agent rates: files: erp/c.txt does not exist"
 echo 'rates' >erp/c.txt
 
 git add README erp && git commit -qm second
