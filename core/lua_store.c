@@ -333,9 +333,13 @@ static int l_store_count(lua_State *L)
 	return 3;
 }
 
-/* The stat cache's record of a file: what stat() said, when, and the hash. */
+/*
+ * The stat cache's record of a file: what stat() said, when, and the hash.
+ * Records of another size (an older layout) are not read: their files are
+ * hashed again.
+ */
 typedef struct stat_record {
-	long long size, mtime_ns, ino, recorded_ns;
+	long long size, mtime_ns, ctime_ns, ino, recorded_ns;
 	char hash[AF_HASH_HEX];
 } stat_record;
 
@@ -376,20 +380,25 @@ static int stat_file(const char *path, stat_record *now, int *err)
 		return FILE_NOT_REGULAR;
 	now->size = (long long)st.st_size;
 	now->mtime_ns = ns_of(st.st_mtim);
+	now->ctime_ns = ns_of(st.st_ctim);
 	now->ino = (long long)st.st_ino;
 	return FILE_OK;
 }
 
 /*
  * Whether the stat cache's record `rec` holds for a file that stat() says
- * is `now`: size, mtime and inode match and the mtime is before the record
- * was made (git's racy rule: a file changed in the same clock tick as its
- * record keeps its mtime).
+ * is `now`: size, mtime, ctime and inode match, and both times are before
+ * the record was made (git's racy rule: a file changed in the same clock
+ * tick as its record keeps its times). The ctime is what no one can set:
+ * an edit in place whose mtime is put back (`touch -r`) still moves it.
+ * In doubt, the file is hashed again.
  */
 static int trusted(const stat_record *rec, const stat_record *now)
 {
-	return rec->size == now->size && rec->mtime_ns == now->mtime_ns && rec->ino == now->ino &&
-	       rec->mtime_ns < rec->recorded_ns && rec->hash[AF_HASH_HEX - 1] == 0;
+	return rec->size == now->size && rec->mtime_ns == now->mtime_ns &&
+	       rec->ctime_ns == now->ctime_ns && rec->ino == now->ino &&
+	       rec->mtime_ns < rec->recorded_ns && rec->ctime_ns < rec->recorded_ns &&
+	       rec->hash[AF_HASH_HEX - 1] == 0;
 }
 
 /* Hash `path` into now (stat'ed) for a new record; AF_OK or an error (af_error_last). */
