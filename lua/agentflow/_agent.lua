@@ -25,8 +25,9 @@ local next_start = {}                  -- "agent:NAME" / "executor:NAME" -> earl
 local executors = {}                   -- name -> executor module
 
 -- Reasons a retry cannot help: the program is missing, the task cannot be
--- sent, or the program answers nonsense.
-local HOPELESS = { not_found = true, invalid_input = true, invalid_output = true }
+-- sent, or the program answers nonsense or more than max_output.
+local HOPELESS = { not_found = true, invalid_input = true, invalid_output = true,
+  output_truncated = true }
 
 --- The default retry_on: retry failures that another attempt may cure.
 function M.retryable(result)

@@ -149,6 +149,18 @@ local function exec_key(argv, c)
   return require("agentflow._canon").hash({ argv, c.stdin or "", c.cwd or "", c.env })
 end
 
+-- Say that exec step `step` (program `name`) kept only part of what it
+-- wrote: the workflow gets stdout_truncated or stderr_truncated, and a
+-- reader of the log or stderr should not take the output for all of it.
+local function truncated(step, name, res)
+  local streams = (res.stdout_truncated and "stdout" or "")
+    .. (res.stdout_truncated and res.stderr_truncated and " and " or "")
+    .. (res.stderr_truncated and "stderr" or "")
+  require("agentflow.log").write("WARN", "step", "output truncated", { step = step, program = name,
+    streams = streams })
+  require("agentflow._run").warn("step %d (%s): its %s was cut at max_output", step, name, streams)
+end
+
 -- A journaled process step of the workflow (see af_exec). Its records
 -- wait for the next commit: a process step is cheap to run again, and
 -- committing each would cost more than the process (tools/bench/steps.sh).
@@ -169,6 +181,9 @@ local function exec_step(argv, c)
   if not ok then
     run.end_step(name, nil)
     error(res, 0)
+  end
+  if res.stdout_truncated or res.stderr_truncated then
+    truncated(step, name, res)
   end
   local r = { status = res.code == 0 and "success" or "failed", duration = res.duration or 0,
     error = res.error or (res.code ~= 0 and (res.code and "exited with code " .. res.code
