@@ -69,6 +69,8 @@ int af_run_workflow(int argc, char **argv, const af_run_options *o)
 		af_host_set_option_string(L, "log_level", o->log_level);
 	if (o && o->verbose)
 		af_host_set_option(L, "verbose", 1);
+	if (o && o->json)
+		af_host_set_option(L, "json", 1);
 	if (o && o->metrics_addr && (rc = serve_metrics(L, o->metrics_addr)) != AF_EXIT_OK) {
 		af_host_close(L);
 		return rc;

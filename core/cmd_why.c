@@ -15,7 +15,9 @@ const af_command af_command_why = {
 	"step that missed lists the parts of its cache key that differ from the\n"
 	"newest earlier entry for the same agent and prompt (else the same\n"
 	"agent): files, missing files, configs, commit, branch, agent definition,\n"
-	"executor, model, prompt, params, env; or `ttl` when only time passed.\n"
+	"executor, model, prompt, params, env, working directory; or `ttl` when\n"
+	"only time passed. Then the files and configs the step's key holds,\n"
+	"named relative to the project root (--json: `files`, `configs`).\n"
 	"\n"
 	"exit codes: 0 explained; 66 no such run or step; 64 usage.\n",
 	cmd_why,

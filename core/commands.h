@@ -34,6 +34,7 @@ typedef struct af_run_options {
 	const char *metrics_addr; /* serve /metrics and /health here (--metrics-addr) */
 	const char *log_level;    /* the log's threshold (--log-level) */
 	int verbose;              /* INFO lines to stderr too (-v) */
+	int json;                 /* plan: JSON lines on stdout (plan --json) */
 } af_run_options;
 
 /*

@@ -1,4 +1,4 @@
-/* fs.c - glob matching over a directory tree (see fs.h). */
+/* fs.c - names of declared paths, glob matching over a directory tree (see fs.h). */
 #include "fs.h"
 #include "af.h"
 
@@ -25,6 +25,65 @@ static int class_match(const char *p, char c, const char **end)
 	cls[n] = 0;
 	*end = close + 1;
 	return fnmatch(cls, one, 0) == 0;
+}
+
+/*
+ * Clean the absolute path s in place: drop "." segments and empty ones,
+ * and let ".." take back the segment before it (never above "/").
+ * Lexical, as Go's filepath.Clean: a ".." after a symbolic link to a
+ * directory names what the link's parent holds, which is what the
+ * declaration reads as. Returns the new length.
+ */
+static size_t clean_abs(char *s)
+{
+	size_t w = 1, r = 1;
+
+	while (s[r]) {
+		size_t e = r, n;
+
+		while (s[e] && s[e] != '/')
+			e++;
+		n = e - r;
+		if (n == 2 && s[r] == '.' && s[r + 1] == '.') {
+			while (w > 1 && s[w - 1] != '/')
+				w--;
+			if (w > 1)
+				w--;
+		} else if (n > 0 && !(n == 1 && s[r] == '.')) {
+			if (w > 1)
+				s[w++] = '/';
+			memmove(s + w, s + r, n);
+			w += n;
+		}
+		r = s[e] ? e + 1 : e;
+	}
+	s[w] = 0;
+	return w;
+}
+
+long af_path_key(char *out, size_t size, const char *root, const char *cwd, const char *path)
+{
+	size_t clen = path[0] == '/' ? 0 : strlen(cwd), plen = strlen(path), rlen = strlen(root), n;
+
+	if (clen + 1 + plen + 1 > size || size < 2)
+		return -1;
+	memcpy(out, cwd, clen);
+	out[clen] = '/';
+	memcpy(out + clen + 1, path, plen + 1);
+	n = clean_abs(out);
+	if (rlen == 1 && root[0] == '/') /* everything lies under "/" */
+		rlen = 0;
+	if (n >= rlen && memcmp(out, root, rlen) == 0 && (out[rlen] == '/' || out[rlen] == 0)) {
+		size_t skip = n == rlen ? n : rlen + 1;
+
+		memmove(out, out + skip, n - skip + 1);
+		n -= skip;
+		if (n == 0) {
+			memcpy(out, ".", 2);
+			n = 1;
+		}
+	}
+	return (long)n;
 }
 
 int af_glob_match(const char *p, const char *s)

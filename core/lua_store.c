@@ -333,9 +333,13 @@ static int l_store_count(lua_State *L)
 	return 3;
 }
 
-/* The stat cache's record of a file: what stat() said, when, and the hash. */
+/*
+ * The stat cache's record of a file: what stat() said, when, and the hash.
+ * Records of another size (an older layout) are not read: their files are
+ * hashed again.
+ */
 typedef struct stat_record {
-	long long size, mtime_ns, ino, recorded_ns;
+	long long size, mtime_ns, ctime_ns, ino, recorded_ns;
 	char hash[AF_HASH_HEX];
 } stat_record;
 
@@ -355,6 +359,11 @@ static void copy_record(const void *val, size_t vlen, void *ctx)
 
 enum { FILE_OK, FILE_MISSING, FILE_NOT_REGULAR, FILE_ERROR };
 
+static long long ns_of(struct timespec ts)
+{
+	return (long long)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /*
  * stat() `path` into `now`: FILE_OK, FILE_MISSING, FILE_NOT_REGULAR or
  * FILE_ERROR (errno in *err).
@@ -370,31 +379,26 @@ static int stat_file(const char *path, stat_record *now, int *err)
 	if (!S_ISREG(st.st_mode))
 		return FILE_NOT_REGULAR;
 	now->size = (long long)st.st_size;
-	now->mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	now->mtime_ns = ns_of(st.st_mtim);
+	now->ctime_ns = ns_of(st.st_ctim);
 	now->ino = (long long)st.st_ino;
 	return FILE_OK;
 }
 
-/* Push what stat_file's `state` (and `err`) mean for `path`: "missing" or a message. */
-static void push_file_error(lua_State *L, const char *path, int state, int err)
-{
-	if (state == FILE_MISSING)
-		lua_pushliteral(L, "missing");
-	else
-		lua_pushfstring(L, "%s: %s", path,
-				state == FILE_NOT_REGULAR ? "not a regular file" : strerror(err));
-}
-
 /*
  * Whether the stat cache's record `rec` holds for a file that stat() says
- * is `now`: size, mtime and inode match and the mtime is before the record
- * was made (git's racy rule: a file changed in the same clock tick as its
- * record keeps its mtime).
+ * is `now`: size, mtime, ctime and inode match, and both times are before
+ * the record was made (git's racy rule: a file changed in the same clock
+ * tick as its record keeps its times). The ctime is what no one can set:
+ * an edit in place whose mtime is put back (`touch -r`) still moves it.
+ * In doubt, the file is hashed again.
  */
 static int trusted(const stat_record *rec, const stat_record *now)
 {
-	return rec->size == now->size && rec->mtime_ns == now->mtime_ns && rec->ino == now->ino &&
-	       rec->mtime_ns < rec->recorded_ns && rec->hash[AF_HASH_HEX - 1] == 0;
+	return rec->size == now->size && rec->mtime_ns == now->mtime_ns &&
+	       rec->ctime_ns == now->ctime_ns && rec->ino == now->ino &&
+	       rec->mtime_ns < rec->recorded_ns && rec->ctime_ns < rec->recorded_ns &&
+	       rec->hash[AF_HASH_HEX - 1] == 0;
 }
 
 /* Hash `path` into now (stat'ed) for a new record; AF_OK or an error (af_error_last). */
@@ -406,9 +410,11 @@ static int hash_for_record(const char *path, stat_record *now)
 
 /* A declared path of core.file_part, with what stat() and the stat cache say. */
 typedef struct part_file {
-	const char *path; /* as declared: the key names it so */
+	const char *decl; /* as declared, for messages */
+	const char *path; /* as the key names it (af_path_key) */
 	size_t len;
-	char *abs;        /* under the root unless it starts with '/' */
+	int optional;     /* a missing file is part of the key, not an error */
+	char *abs;        /* what stat() and the stat cache see */
 	int state, err;   /* stat_file's */
 	stat_record now, rec;
 } part_file;
@@ -425,30 +431,67 @@ static void copy_part_record(size_t i, const void *val, size_t vlen, void *ctx)
 }
 
 /*
- * Read the declared paths from the table at 3 into f[], sorted and
- * distinct; returns how many, or -1 when one is a glob.
+ * Read entry i of the table at 4 into f: a path, or {path, optional =
+ * true}. The strings stay anchored in the table.
  */
-static lua_Integer read_paths(lua_State *L, part_file *f, lua_Integer n)
+static void read_entry(lua_State *L, part_file *f, lua_Integer i)
 {
+	int t = lua_geti(L, 4, i);
+
+	if (t == LUA_TTABLE) {
+		lua_getfield(L, -1, "optional");
+		f->optional = lua_toboolean(L, -1);
+		lua_geti(L, -2, 1);
+		f->decl = lua_tostring(L, -1);
+		lua_pop(L, 2);
+	} else {
+		f->decl = t == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+	}
+	lua_pop(L, 1);
+	if (!f->decl)
+		luaL_error(L, "files[%d] must be a path or {path, optional = true}", (int)i);
+}
+
+/*
+ * Read the declared paths from the table at 4 into f[], named as keys name
+ * them (relative to `root` from `cwd`), sorted and distinct (required when
+ * any of a name's declarations is); returns how many, or -1 when one is a
+ * glob.
+ */
+static lua_Integer read_paths(lua_State *L, part_file *f, lua_Integer n, const char *root,
+			      const char *cwd)
+{
+	size_t clen = strlen(cwd), bytes = 0;
 	lua_Integer m = 0;
+	char *names;
 
 	for (lua_Integer i = 1; i <= n; i++) {
-		lua_geti(L, 3, i); /* anchored in the table */
-		f[i - 1].path = lua_tolstring(L, -1, &f[i - 1].len);
-		if (!f[i - 1].path)
-			luaL_error(L, "files[%d] is not a string", (int)i);
-		lua_pop(L, 1);
-		if (strpbrk(f[i - 1].path, "*?["))
+		read_entry(L, &f[i - 1], i);
+		if (strpbrk(f[i - 1].decl, "*?["))
 			return -1;
+		bytes += clen + 1 + strlen(f[i - 1].decl) + 1;
+	}
+	names = lua_newuserdatauv(L, bytes ? bytes : 1, 0); /* 8 */
+	lua_replace(L, 8);
+	for (lua_Integer i = 0; i < n; i++) {
+		long len = af_path_key(names, bytes, root, cwd, f[i].decl);
+
+		f[i].path = names;
+		f[i].len = (size_t)len; /* the buffer holds every name: it fits */
+		names += len + 1;
+		bytes -= (size_t)len + 1;
 	}
 	qsort(f, (size_t)n, sizeof *f, by_path);
-	for (lua_Integer i = 0; i < n; i++)
-		if (m == 0 || strcmp(f[i].path, f[m - 1].path) != 0)
+	for (lua_Integer i = 0; i < n; i++) {
+		if (m > 0 && strcmp(f[i].path, f[m - 1].path) == 0)
+			f[m - 1].optional &= f[i].optional;
+		else
 			f[m++] = f[i];
+	}
 	return m;
 }
 
-/* Stat every path of f[] and read their stat records (one transaction). */
+/* Stat every path of f[] and, with a store, read their stat records (one transaction). */
 static void stat_paths(lua_State *L, af_store *s, const char *root, part_file *f, lua_Integer n)
 {
 	size_t rlen = strlen(root), bytes = 0;
@@ -475,8 +518,36 @@ static void stat_paths(lua_State *L, af_store *s, const char *root, part_file *f
 }
 
 /*
- * The content hash of each file of f[] ("missing" for one that is not
- * there) into f[i].rec.hash, hashing the files whose records are not
+ * Push nil and why file f cannot be part of a key: a required file that is
+ * missing (naming it as declared, and as the key would), or one that cannot
+ * be read. Returns 2 (the values pushed).
+ */
+static int push_file_error(lua_State *L, const part_file *f)
+{
+	lua_pushnil(L);
+	if (f->state == FILE_MISSING && strcmp(f->decl, f->path) != 0)
+		lua_pushfstring(L, "%s (%s) does not exist", f->decl, f->path);
+	else if (f->state == FILE_MISSING)
+		lua_pushfstring(L, "%s does not exist", f->decl);
+	else
+		lua_pushfstring(L, "%s: %s", f->abs,
+				f->state == FILE_NOT_REGULAR ? "not a regular file" : strerror(f->err));
+	lua_pushstring(L, f->state == FILE_MISSING ? "missing" : "io");
+	return 3;
+}
+
+/* The index of the first file of f[] that cannot be part of a key, or -1. */
+static lua_Integer bad_file(const part_file *f, lua_Integer n)
+{
+	for (lua_Integer i = 0; i < n; i++)
+		if (f[i].state != FILE_OK && !(f[i].state == FILE_MISSING && f[i].optional))
+			return i;
+	return -1;
+}
+
+/*
+ * The content hash of each file of f[] ("missing" for an optional one that
+ * is not there) into f[i].rec.hash, hashing the files whose records are not
  * trusted; their new records go into the table at `records` (made on first
  * need). Returns 0, or 1 with nil and the message pushed.
  */
@@ -486,11 +557,6 @@ static int hash_paths(lua_State *L, part_file *f, lua_Integer n, int records)
 		if (f[i].state == FILE_MISSING) {
 			memcpy(f[i].rec.hash, "missing", sizeof "missing");
 			continue;
-		}
-		if (f[i].state != FILE_OK) {
-			lua_pushnil(L);
-			push_file_error(L, f[i].abs, f[i].state, f[i].err);
-			return 1;
 		}
 		if (trusted(&f[i].rec, &f[i].now))
 			continue;
@@ -511,41 +577,46 @@ static int hash_paths(lua_State *L, part_file *f, lua_Integer n, int records)
 }
 
 /*
- * enc, records = core.file_part(store, root, paths, with_content)
- * false (a path is a glob: expand it first) ; nil, err
+ * enc, records = core.file_part(store, root, cwd, paths, with_content)
+ * false (a path is a glob: expand it first) ; nil, err, "missing" | "io"
  *
  * A cache key's file part: "path\0hash\0path\0hash..." over the distinct
- * `paths` in sorted order, each with its content hash, "missing" when there
- * is no such file, or "-" without content. Relative paths are under `root`.
- * Content hashes go through the stat cache of `store` (nil: none), whose
- * records are all read in one transaction; `records` ({abs = record}, or
- * nil) holds the new ones, for the caller to write with its next commit.
+ * `paths` in sorted order, each with its content hash, "missing" for an
+ * optional file that is not there, or "-" without content. A path is a
+ * string or {path, optional = true}; a relative one means what io.open
+ * makes of it in `cwd`, and the key names it relative to `root` (see
+ * af_path_key), so that the same file has one name from every directory.
+ * A required file that does not exist is an error naming it. Content
+ * hashes go through the stat cache of `store` (nil: none), whose records
+ * are all read in one transaction; `records` ({abs = record}, or nil)
+ * holds the new ones, for the caller to write with its next commit.
  * In C: a hit computes this for every declared file at every call.
  */
 static int l_file_part(lua_State *L)
 {
 	af_store **ud = lua_isnil(L, 1) ? NULL : luaL_checkudata(L, 1, STORE_MT);
-	const char *root = luaL_checkstring(L, 2);
-	int with_content = lua_toboolean(L, 4);
-	lua_Integer n;
+	const char *root = luaL_checkstring(L, 2), *cwd = luaL_checkstring(L, 3);
+	int with_content = lua_toboolean(L, 5);
+	lua_Integer n, bad;
 	part_file *f;
 	luaL_Buffer b;
 
-	luaL_checktype(L, 3, LUA_TTABLE);
-	lua_settop(L, 4);
-	n = luaL_len(L, 3);
-	f = lua_newuserdatauv(L, sizeof *f * (size_t)(n ? n : 1), 0); /* 5 */
+	luaL_checktype(L, 4, LUA_TTABLE);
+	lua_settop(L, 5);
+	n = luaL_len(L, 4);
+	f = lua_newuserdatauv(L, sizeof *f * (size_t)(n ? n : 1), 0); /* 6 */
 	memset(f, 0, sizeof *f * (size_t)(n ? n : 1));
-	lua_pushnil(L); /* 6: the new records */
-	if ((n = read_paths(L, f, n)) < 0) {
+	lua_pushnil(L); /* 7: the new records */
+	lua_pushnil(L); /* 8: the names */
+	if ((n = read_paths(L, f, n, root, cwd)) < 0) {
 		lua_pushboolean(L, 0);
 		return 1;
 	}
-	if (with_content) {
-		stat_paths(L, ud && *ud ? *ud : NULL, root, f, n);
-		if (hash_paths(L, f, n, 6))
-			return 2;
-	}
+	stat_paths(L, with_content && ud && *ud ? *ud : NULL, root, f, n);
+	if ((bad = bad_file(f, n)) >= 0)
+		return push_file_error(L, &f[bad]);
+	if (with_content && hash_paths(L, f, n, 7))
+		return 2;
 	luaL_buffinit(L, &b);
 	for (lua_Integer i = 0; i < n; i++) {
 		if (i > 0)
@@ -555,8 +626,25 @@ static int l_file_part(lua_State *L)
 		luaL_addstring(&b, with_content ? f[i].rec.hash : "-");
 	}
 	luaL_pushresult(&b);
-	lua_pushvalue(L, 6);
+	lua_pushvalue(L, 7);
 	return 2;
+}
+
+/*
+ * name = core.path_key(root, cwd, path) : the name a cache key gives a
+ * declared path or pattern (see af_path_key)
+ */
+static int l_path_key(lua_State *L)
+{
+	const char *root = luaL_checkstring(L, 1), *cwd = luaL_checkstring(L, 2);
+	size_t plen, clen = strlen(cwd);
+	const char *path = luaL_checklstring(L, 3, &plen);
+	luaL_Buffer b;
+	char *out = luaL_buffinitsize(L, &b, clen + plen + 2);
+	long len = af_path_key(out, clen + plen + 2, root, cwd, path);
+
+	luaL_pushresultsize(&b, (size_t)len);
+	return 1;
 }
 
 /* store:sync() : flush everything committed to disk now */
@@ -754,6 +842,7 @@ static const luaL_Reg functions[] = {
 	{"hash_parts", l_hash_parts},
 	{"hash_file", l_hash_file},
 	{"file_part", l_file_part},
+	{"path_key", l_path_key},
 	{"stat", l_stat},
 	{"glob", l_glob},
 	{"glob_match", l_glob_match},

@@ -127,12 +127,12 @@ local reviews = af.sequential({
   { agent = "business-logic-validator", critical = false,
     prompt = "Validate Bangladesh VAT and tax compliance requirements for the finance module. "
       .. "The automated Mushak 6.3 and master-data checks found: " .. summary .. ".",
-    files = { "workflows/lib/bd.lua", "workflows/data/rates.lua" } },
+    files = { here .. "/lib/bd.lua", here .. "/data/rates.lua" } },
   { agent = "context-gathering", critical = false,
     prompt = "Gather the finance module's structure, conventions and tests" },
   { agent = "code-reviewer", critical = false,
     prompt = "Review the finance module change for tax compliance and quality",
-    files = { "workflows/lib/bd.lua", "workflows/finance.lua" } },
+    files = { here .. "/lib/bd.lua", arg[0] } },
   { agent = "performance-profiler", critical = false,
     prompt = "Record baseline performance of invoice generation and validation over the sample data" },
 })

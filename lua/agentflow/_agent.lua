@@ -26,8 +26,9 @@ local next_start = {}                  -- "agent:NAME" / "executor:NAME" -> earl
 local executors = {}                   -- name -> executor module
 
 -- Reasons a retry cannot help: the program is missing, the task cannot be
--- sent, or the program answers nonsense.
-local HOPELESS = { not_found = true, invalid_input = true, invalid_output = true }
+-- sent, or the program answers nonsense or more than max_output.
+local HOPELESS = { not_found = true, invalid_input = true, invalid_output = true,
+  output_truncated = true }
 
 --- The default retry_on: retry failures that another attempt may cure.
 function M.retryable(result)
@@ -316,7 +317,7 @@ local function new_task(call, step)
   return {
     agent = call.name,
     prompt = def.prompt or "",
-    files = def.files or {},
+    files = def.files and require("agentflow._files").paths(def.files) or {},
     params = def.params or {},
     run_id = id,
     step = step,
@@ -572,6 +573,10 @@ function M.configure(opts)
   end
   if opts.configs ~= nil then
     util.check(1, fname, "configs", opts.configs, "table")
+    local bad = require("agentflow._files").check(opts.configs, "configs")
+    if bad then
+      util.fail(1, "%s: %s", fname, bad)
+    end
     cache.set_configs(opts.configs)
   end
   if opts.jobs ~= nil then

@@ -18,8 +18,10 @@ local util = require "agentflow._util"
 local M = {}
 
 --- Bumped when the encoding of a key or an entry changes: old entries
--- then miss (and `cache prune` removes them).
-M.VERSION = 3
+-- then miss (and `cache prune` removes them). 4: files named relative to
+-- the project root from the current directory, and the agent's working
+-- directory in the key.
+M.VERSION = 4
 
 --- TTLs in seconds by agent name (the seed's), and for every other agent.
 M.DEFAULT_TTLS = { ["business-logic-validator"] = 168 * 3600, ["api-integration-tester"] = 48 * 3600 }
@@ -35,7 +37,7 @@ local POLICY = {
   timeout = true, grace = true, fallback = true, critical = true, cache = true,
   invalidate_on = true, max_concurrency = true, stagger = true, ttl = true,
   description = true, prompt = true, params = true, files = true, configs = true,
-  salt = true, source = true, source_text = true,
+  salt = true, source = true, source_text = true, max_output = true,
 }
 
 local project_configs = {} -- af.configure{configs = {...}}
@@ -102,17 +104,35 @@ end
 -- An empty env part, shared (read-only).
 local EMPTY = setmetatable({}, { __newindex = function() error("read-only", 2) end })
 
--- The key's encoding of the files `patterns` name (see files.part):
--- "path\0hash\0...". Raises when it cannot be made.
-local function file_part(patterns, with_content)
-  if #patterns == 0 then
+-- The key's encoding of the files the declared list names (see
+-- files.part): "path\0hash\0...". Raises when it cannot be made, naming
+-- the list (`what`: "files" or "configs") and the file.
+local function file_part(list, with_content, what)
+  if #list == 0 then
     return ""
   end
-  local enc, err = files.part(patterns, with_content)
+  local enc, err, kind = files.part(list, with_content)
   if not enc then
-    error(err, 0)
+    if kind == "missing" then
+      err = err .. " (declare it as { path, optional = true } if it may be absent)"
+    end
+    error(what .. ": " .. err, 0)
   end
   return enc
+end
+
+-- The directory an agent of `def` runs in, named as keys name files: a
+-- command agent works there (relative paths, `git` and the like mean what
+-- they mean there), and so does an in-process agent's io.open.
+local workdirs = setmetatable({}, { __mode = "k" })
+
+local function workdir(def)
+  local w = workdirs[def]
+  if not w then
+    w = files.key_path(type(def.cwd) == "string" and def.cwd or ".")
+    workdirs[def] = w
+  end
+  return w
 end
 
 -- {path = hash} of a file part's encoding, as manifests keep it.
@@ -187,10 +207,11 @@ local function encode_env(part)
 end
 
 -- The parts of a key that come from the definition, hashed once per
--- definition hash (which covers executor and model), agent and salt.
+-- definition hash (which covers executor and model), agent, salt and
+-- working directory.
 local statics = {}
 
-local function static_hash(agent, definition, executor, model, salt)
+local function static_hash(agent, definition, executor, model, salt, wd)
   local by_agent = statics[definition]
   if not by_agent then
     by_agent = {}
@@ -201,10 +222,11 @@ local function static_hash(agent, definition, executor, model, salt)
     by_salt = {}
     by_agent[agent] = by_salt
   end
-  local h = by_salt[salt]
+  local key = salt .. "\0" .. wd
+  local h = by_salt[key]
   if not h then
-    h = core.hash_parts("agentflow-cache-" .. M.VERSION, agent, definition, executor, model, salt)
-    by_salt[salt] = h
+    h = core.hash_parts("agentflow-cache-" .. M.VERSION, agent, definition, executor, model, salt, wd)
+    by_salt[key] = h
   end
   return h
 end
@@ -212,9 +234,9 @@ end
 -- The key: a hash over the parts, each length-prefixed, in a fixed order.
 -- The prompt goes in as it is (hashing its hash first would cost a string
 -- per call); manifests keep its hash.
-local function key_of(agent, definition, executor, model, salt, prompt, params_h, files_enc,
+local function key_of(agent, definition, executor, model, salt, wd, prompt, params_h, files_enc,
                       configs_enc, env, commit, branch)
-  return core.hash_parts(static_hash(agent, definition, executor, model, salt), prompt,
+  return core.hash_parts(static_hash(agent, definition, executor, model, salt, wd), prompt,
     params_h, files_enc, configs_enc, encode_env(env), commit or "", branch or "")
 end
 
@@ -230,7 +252,7 @@ local function config_part(def)
   for _, c in ipairs(project_configs) do
     list[#list + 1] = c
   end
-  return file_part(list, true)
+  return file_part(list, true, "configs")
 end
 
 -- What a cache hit does not need is made on first use: the lineage of
@@ -248,10 +270,13 @@ local Identity = {
       v = decode_part(c[k .. "_enc"])
     elseif k == "paths" then
       v = part_paths(c.files_enc)
+    elseif k == "config_paths" then
+      v = part_paths(c.configs_enc)
     elseif k == "parts" then
       v = { v = M.VERSION, agent = c.agent, definition = c.definition, executor = c.executor,
         model = c.model, prompt = c.prompt_hash, params = c.params_hash, salt = c.salt,
-        files = c.files, configs = c.configs, env = c.env, commit = c.commit, branch = c.branch }
+        cwd = c.workdir, files = c.files, configs = c.configs, env = c.env, commit = c.commit,
+        branch = c.branch }
     elseif k == "inputs" then
       v = { prompt = c.prompt, params = c.params, files = c.paths }
     else
@@ -267,7 +292,7 @@ local Identity = {
 -- `def_hash` comes from M.definition_hash.
 function M.prepare(def, task, def_hash)
   local p = policy_of(def)
-  local files_enc = file_part(task.files, p.files)
+  local files_enc = file_part(def.files or {}, p.files, "files")
   local commit, branch = git_part(p)
   local la = agent_lineage[def.name]
   if not la then
@@ -280,6 +305,7 @@ function M.prepare(def, task, def_hash)
     executor = executor_version(def.executor),
     model = def.model or "",
     salt = def.salt or "",
+    workdir = workdir(def),
     prompt = task.prompt,
     params = task.params,
     params_hash = params_hash(task.params),
@@ -291,8 +317,8 @@ function M.prepare(def, task, def_hash)
     lineage_a = la,
     ttl = M.ttl(def),
   }, Identity)
-  c.key = key_of(c.agent, c.definition, c.executor, c.model, c.salt, c.prompt, c.params_hash,
-    c.files_enc, c.configs_enc, c.env, c.commit, c.branch)
+  c.key = key_of(c.agent, c.definition, c.executor, c.model, c.salt, c.workdir, c.prompt,
+    c.params_hash, c.files_enc, c.configs_enc, c.env, c.commit, c.branch)
   return c
 end
 
@@ -303,7 +329,7 @@ function M.key(def, def_hash, prompt, params, file_patterns)
   local p = policy_of(def)
   local commit, branch = git_part(p)
   return key_of(def.name, def_hash, executor_version(def.executor), def.model or "", def.salt or "",
-    prompt, params_hash(params), file_part(file_patterns, p.files),
+    workdir(def), prompt, params_hash(params), file_part(file_patterns, p.files, "files"),
     p.configs and config_part(def) or "", def.env and env_part(def.env) or EMPTY, commit, branch)
 end
 
@@ -317,7 +343,7 @@ local function quick_of(def)
   local q = { static = false, content = p.files }
   if not (p.configs or p.commit or p.branch or def.env) then
     q.static = static_hash(def.name, base_hash(def), executor_version(def.executor), def.model or "",
-      def.salt or "")
+      def.salt or "", workdir(def))
   end
   quick[def] = q
   return q
@@ -333,7 +359,7 @@ function M.quick_key(def, prompt, params, file_patterns)
     return nil
   end
   return core.hash_parts(q.static, prompt, next(params) == nil and EMPTY_PARAMS or canon.hash(params),
-    file_part(file_patterns, q.content), "", "", "", "")
+    file_part(file_patterns, q.content, "files"), "", "", "", "")
 end
 
 -- A stored output: `output` itself, or the packed value in the blob table
@@ -562,7 +588,8 @@ end
 local LABELS = {
   { "definition", "agent definition" }, { "executor", "executor" }, { "model", "model" },
   { "prompt", "prompt" }, { "params", "params" }, { "salt", "salt" },
-  { "commit", "commit" }, { "branch", "branch" }, { "v", "cache format" },
+  { "cwd", "working directory" }, { "commit", "commit" }, { "branch", "branch" },
+  { "v", "cache format" },
 }
 
 --- What differs between two sets of key parts, as reasons: "files: a.lua",

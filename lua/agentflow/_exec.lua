@@ -194,6 +194,18 @@ local function exec_result(res)
       or res.signal and "killed by signal " .. res.signal)) or nil, output = res, attempts = 1 }
 end
 
+-- Say that exec step `step` (program `name`) kept only part of what it
+-- wrote: the workflow gets stdout_truncated or stderr_truncated, and a
+-- reader of the log or stderr should not take the output for all of it.
+local function truncated(step, name, res)
+  local streams = (res.stdout_truncated and "stdout" or "")
+    .. (res.stdout_truncated and res.stderr_truncated and " and " or "")
+    .. (res.stderr_truncated and "stderr" or "")
+  require("agentflow.log").write("WARN", "step", "output truncated", { step = step, program = name,
+    streams = streams })
+  require("agentflow._run").warn("step %d (%s): its %s was cut at max_output", step, name, streams)
+end
+
 -- A journaled process step of the workflow (see af_exec): its start, its
 -- process group and its end are each committed before it goes on, so a
 -- finished one never runs again and a resume can end one a crash left
@@ -220,6 +232,9 @@ local function exec_step(argv, c)
   if not ok then
     run.end_step(name, nil)
     error(res, 0)
+  end
+  if res.stdout_truncated or res.stderr_truncated then
+    truncated(step, name, res)
   end
   local r = exec_result(res)
   journal.step({ run_id = id, step = step, sid = sid, slot = slot, attempt = attempt, kind = "exec",

@@ -136,6 +136,19 @@ function M.sorted_keys(t)
   return keys
 end
 
+--- cjson.encode(obj) with the lists of `arrays` ({name = list}) added as
+-- JSON arrays, empty ones too: cjson 2.1.0 writes an empty table as {}.
+function M.json_with_arrays(obj, arrays)
+  local cjson = require "cjson.safe"
+  local parts = {}
+  for _, name in ipairs(M.sorted_keys(arrays)) do
+    local list = arrays[name]
+    parts[#parts + 1] = cjson.encode(name) .. ":" .. (#list == 0 and "[]" or cjson.encode(list))
+  end
+  local head = cjson.encode(obj):sub(1, -2)
+  return head .. (head == "{" and "" or ",") .. table.concat(parts, ",") .. "}"
+end
+
 --- A shallow copy of a table (in C: made at its final size).
 M.copy = require("agentflow.core").copy
 

@@ -21,7 +21,7 @@ local TYPES = {
   invalidate_on = "table", max_concurrency = "number", env = "table",
   description = "string", model = "string", prompt = "string", params = "table",
   files = "table", configs = "table", salt = "string", budget_usd = "number",
-  system_prompt = "string", max_turns = "number",
+  system_prompt = "string", max_turns = "number", max_output = "number", cwd = "string",
 }
 local DURATIONS = { ttl = true, backoff = true, backoff_max = true, timeout = true,
   grace = true, stagger = true, throttle_backoff = true }
@@ -74,6 +74,12 @@ function M.normalize(level, where, def)
   end
   if def.command then
     check_command(level + 1, where, def.command)
+  end
+  for _, what in ipairs({ "files", "configs" }) do
+    local bad = def[what] and require("agentflow._files").check(def[what], what)
+    if bad then
+      util.fail(level + 1, "%s: %s", where, bad)
+    end
   end
   check_counts(level + 1, where, def)
   check_invalidate_on(level + 1, where, def.invalidate_on)

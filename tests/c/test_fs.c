@@ -21,6 +21,35 @@ static void test_glob_rules(void)
 	T_CHECK(!af_glob_match("plain.txt", "plain.txt2"));
 }
 
+/* The key name of `path` declared in `cwd` under root /p/r. */
+static const char *key(const char *cwd, const char *path)
+{
+	static char out[256];
+
+	return af_path_key(out, sizeof out, "/p/r", cwd, path) < 0 ? "(too long)" : out;
+}
+
+static void test_path_keys(void)
+{
+	char small[8];
+
+	T_EQ_STR("a.txt", key("/p/r", "a.txt"));
+	T_EQ_STR("w/data/a.json", key("/p/r/w", "./data/a.json"));
+	T_EQ_STR("w/data/a.json", key("/p/r", "w//./data/../data/a.json"));
+	T_EQ_STR("a.txt", key("/p/r/w", "../a.txt"));
+	T_EQ_STR("w/data/*.json", key("/p/r/w", "data/*.json"));
+	T_EQ_STR("a.txt", key("/elsewhere", "/p/r/a.txt"));
+	T_EQ_STR(".", key("/p/r/w", ".."));
+	T_EQ_STR("/p/rx/a.txt", key("/p/r", "../rx/a.txt"));
+	T_EQ_STR("/etc/passwd", key("/p/r/w", "../../../../etc/passwd"));
+	T_EQ_STR("/q/b", key("/q", "b/"));
+	T_EQ_INT(-1, af_path_key(small, sizeof small, "/p/r", "/p/r", "a-long-name"));
+	T_EQ_INT(1, af_path_key(small, sizeof small, "/", "/", "x"));
+	T_EQ_STR("x", small);
+	T_EQ_INT(1, af_path_key(small, sizeof small, "/", "/x", ".."));
+	T_EQ_STR(".", small);
+}
+
 static void collect(const char *path, void *ctx)
 {
 	char *out = ctx;
@@ -63,6 +92,7 @@ static void test_hashes(void)
 int main(void)
 {
 	T_RUN(test_glob_rules);
+	T_RUN(test_path_keys);
 	T_RUN(test_walk_from_the_literal_directory);
 	T_RUN(test_hashes);
 	return t_done();

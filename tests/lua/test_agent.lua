@@ -10,7 +10,8 @@ af.define_agent("fails", { command = { "sh", "-c", "echo partial; echo 'it broke
   retries = 1, backoff = "1ms" })
 
 t.test("the command executor sends the task as JSON on stdin", function()
-  local r = af.agent("cat", { prompt = "review this", files = { "a.lua" }, params = { n = 1 } })
+  local r = af.agent("cat", { prompt = "review this", files = { { "a.lua", optional = true } },
+    params = { n = 1 } })
   t.eq("success", r.status)
   local task = cjson.decode(r.output)
   t.eq("cat", task.agent)
@@ -71,6 +72,51 @@ t.test("exits, signals and timeouts are told apart", function()
   r = af.agent("missing")
   t.eq("not_found", r.reason)
   t.eq(1, r.attempts)
+end)
+
+t.test("an output cut at max_output is a failure that says so, never cached", function()
+  local log = require "agentflow.log"
+  local counter = t.tmpdir() .. "/runs"
+  af.define_agent("chatty", { command = { "sh", "-c", "cat >/dev/null; echo run >>'" .. counter
+    .. "'; head -c 5000 /dev/zero" }, max_output = 1000, critical = false, backoff = "1ms" })
+  local r = af.agent("chatty")
+  t.eq("skipped", r.status)
+  t.eq("output_truncated", r.reason)
+  t.eq("its output was cut at max_output (1000 bytes kept, more written): "
+    .. "the agent's max_output can raise the limit", r.error)
+  t.eq(1, r.attempts) -- another attempt writes as much
+  r = af.agent("chatty")
+  t.eq(false, r.cached)
+  t.eq("output_truncated", r.reason)
+  local n = 0
+  for _ in io.lines(counter) do
+    n = n + 1
+  end
+  t.eq(2, n)
+  -- within the limit, the same agent succeeds and is cached
+  t.eq("success", af.agent("chatty", { max_output = 10000 }).status)
+  t.eq(true, af.agent("chatty", { max_output = 10000 }).cached)
+  log.flush()
+  local logged = 0
+  for line in io.lines(log.path()) do
+    if line:find('"agent":"chatty","status":"skipped"', 1, true) and line:find(af.run_id(), 1, true) then
+      logged = logged + 1
+    end
+  end
+  t.eq(2, logged)
+end)
+
+t.test("a process step keeps its cut output, flagged, and warns", function()
+  local log = require "agentflow.log"
+  local r = af.exec({ "head", "-c", "5000", "/dev/zero" }, { max_output = 100 })
+  t.eq({ 0, 100, true }, { r.code, #r.stdout, r.stdout_truncated })
+  log.flush()
+  local found = false
+  for line in io.lines(log.path()) do
+    found = found or (line:find('"output truncated"', 1, true) and line:find('"program":"head"', 1, true)
+      and line:find(af.run_id(), 1, true)) ~= nil
+  end
+  t.eq(true, found)
 end)
 
 t.test("a command failing twice then succeeding ends success after 3 attempts", function()

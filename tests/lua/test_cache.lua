@@ -6,6 +6,8 @@ local files = require "agentflow._files"
 local store = require "agentflow._store"
 local cache = require "agentflow._cache"
 
+af.define_agent("cat-files", { run = function(task) return task.files end })
+
 t.test("the canonical encoding ignores construction order", function()
   local a, b = {}, {}
   a.x, a.y, a[1] = 1, { z = "s" }, true
@@ -19,9 +21,10 @@ t.test("the canonical encoding ignores construction order", function()
   t.raises("contains itself", canon.encode, cyc)
 end)
 
--- The content hash that the file part of a key gives the file at `path`.
-local function hash_of(path)
-  local enc, err = files.part({ path }, true)
+-- The content hash that the file part of a key gives the file `entry`
+-- declares (a path or {path, optional = true}).
+local function hash_of(entry)
+  local enc, err = files.part({ entry }, true)
   return enc and enc:match("\0(.*)$"), err
 end
 
@@ -39,31 +42,91 @@ t.test("a file changed within its record's clock tick is hashed again", function
   t.eq(false, h1 == h2)
 end)
 
-t.test("a settled file is served from the stat cache", function()
+-- core.file_part of `list` in `dir` with the stat cache, its new records
+-- written at once: the part, and whether a file was hashed.
+local function part_in(dir, list)
+  local core = require "agentflow.core"
+  local s = store.get()
+  local enc, records = core.file_part(s, dir, dir, list, true)
+  local ops = {}
+  for abs, rec in pairs(records or {}) do
+    ops[#ops + 1] = { "stat", abs, rec }
+  end
+  s:write(ops)
+  return enc, records ~= nil
+end
+
+t.test("a settled file is served from the stat cache; an edit in place is seen", function()
   local dir = t.tmpdir()
   local path = dir .. "/g.txt"
   t.write(path, "cccc")
   assert(af.exec({ "touch", "-d", "@1000000000", path }).code == 0)
-  local h1 = hash_of(path)
-  store.flush()
-  -- Same size and mtime, different content: a settled record is trusted,
-  -- which is what makes an unchanged file cost one stat().
-  t.write(path, "dddd")
+  af.sleep(0.05) -- past the clock tick of the file's ctime, so its record is not racy
+  local h1, hashed = part_in(dir, { "g.txt" })
+  t.eq(true, hashed)
+  t.eq({ h1, false }, { part_in(dir, { "g.txt" }) }) -- trusted: one stat(), no read
+  -- Same size, inode and mtime (put back, as `touch -r` does), other bytes:
+  -- the ctime moved, so the file is hashed again.
+  local f = assert(io.open(path, "r+"))
+  f:write("d")
+  f:close()
   assert(af.exec({ "touch", "-d", "@1000000000", path }).code == 0)
-  t.eq(h1, hash_of(path))
-  t.eq("missing", hash_of(dir .. "/missing.txt"))
+  local h2, again = part_in(dir, { "g.txt" })
+  t.eq(true, again)
+  t.eq(false, h1 == h2)
+  t.eq("missing", hash_of({ dir .. "/missing.txt", optional = true }))
   t.eq({ nil, dir .. ": not a regular file" }, { hash_of(dir) })
 end)
 
-t.test("a file part names each path once, in order, with its hash", function()
+t.test("a file part names each path once, in order, relative to the root, with its hash", function()
+  local core = require "agentflow.core"
   local dir = t.tmpdir()
   t.write(dir .. "/a.txt", "a")
   t.write(dir .. "/b.txt", "b")
   local a, b = hash_of(dir .. "/a.txt"), hash_of(dir .. "/b.txt")
   t.eq(32, #a)
-  t.eq(table.concat({ dir .. "/a.txt", a, dir .. "/b.txt", b, dir .. "/c.txt", "missing" }, "\0"),
-    files.part({ dir .. "/c.txt", dir .. "/b.txt", dir .. "/a.txt", dir .. "/b.txt" }, true))
-  t.eq(dir .. "/a.txt\0-", files.part({ dir .. "/a.txt" }, false))
+  t.eq(table.concat({ "a.txt", a, "b.txt", b, "c.txt", "missing" }, "\0"),
+    core.file_part(nil, dir, dir, { { "c.txt", optional = true }, "b.txt", "./a.txt", dir .. "/b.txt" }, true))
+  t.eq("a.txt\0-", core.file_part(nil, dir, dir, { "a.txt" }, false))
+  -- from a subdirectory, a path means what io.open makes of it there
+  t.eq("a.txt\0" .. a, core.file_part(nil, dir, dir .. "/sub", { "../a.txt" }, true))
+  t.eq("sub/x\0missing", core.file_part(nil, dir, dir .. "/sub", { { "x", optional = true } }, true))
+  -- outside the root, a path is named absolute
+  t.eq(dir .. "/a.txt\0" .. a, core.file_part(nil, dir .. "/sub", dir .. "/sub", { "../a.txt" }, true))
+end)
+
+t.test("a required file that does not exist is an error naming it; an optional one is not", function()
+  local core = require "agentflow.core"
+  local dir = t.tmpdir()
+  t.eq({ nil, "c.txt does not exist", "missing" }, { core.file_part(nil, dir, dir, { "c.txt" }, false) })
+  t.eq({ nil, "./c.txt (sub/c.txt) does not exist", "missing" },
+    { core.file_part(nil, dir, dir .. "/sub", { "./c.txt" }, true) })
+  -- declared twice, once required: required
+  t.eq({ nil, "c.txt does not exist", "missing" },
+    { core.file_part(nil, dir, dir, { { "c.txt", optional = true }, "c.txt" }, true) })
+  t.raises("files[2] must be a path or {path, optional = true}", core.file_part, nil, dir, dir,
+    { "a", 7 }, true)
+  local line = debug.getinfo(1, "l").currentline + 1
+  local ok, err = pcall(function() af.agent("cat-files", { files = { dir .. "/nothing.txt" } }) end)
+  t.eq(false, ok)
+  t.contains(err, "test_cache.lua:" .. line .. ": agent cat-files: files: ")
+  t.contains(err, "/nothing.txt) does not exist (declare it as { path, optional = true }")
+  ok, err = pcall(af.define_agent, "bad-files", { run = print, files = { { optional = true } } })
+  t.eq(false, ok)
+  t.contains(err, "files[1] must be a path or { path, optional = true }")
+  t.eq("success", af.agent("cat-files", { files = { { dir .. "/nothing.txt", optional = true } } }).status)
+end)
+
+t.test("globs: a glob may match nothing; outside the root, matches are named absolute", function()
+  -- (the test directories lie in build/, which git ignores: globs there match nothing)
+  local dir = t.tmpdir()
+  t.write(dir .. "/m1.dat", "1")
+  t.eq("", files.part({ dir .. "/*.dat" }, true))
+  local out = af.exec({ "mktemp", "-d" }).stdout:match("[^\n]+")
+  t.write(out .. "/m2.dat", "2")
+  t.eq(out .. "/m2.dat\0" .. hash_of(out .. "/m2.dat"), files.part({ out .. "/*.dat", out .. "/*.none" }, true))
+  af.exec({ "rm", "-r", out })
+  t.eq("tests/lua/test_cache.lua", files.key_path(require("agentflow.core").script_path()))
 end)
 
 t.test("diff names what changed", function()

@@ -211,15 +211,6 @@ local function depends_on(s, key, path)
   return (parts.files or {})[path] ~= nil or (parts.configs or {})[path] ~= nil
 end
 
--- A path as manifests hold it: relative to the project root.
-local function relative(path)
-  local root = files.root() .. "/"
-  local abs = path:sub(1, 1) == "/" and path or (core.environ().PWD or root) .. "/" .. path
-  if abs:sub(1, #root) == root then
-    return abs:sub(#root + 1)
-  end
-  return path
-end
 
 local function invalidate(s, opts)
   local chosen = (opts.agent and 1 or 0) + (opts.file and 1 or 0) + (opts.all and 1 or 0)
@@ -227,7 +218,7 @@ local function invalidate(s, opts)
     return args.usage_error("cache", "cache invalidate needs one of --agent A, --file PATH, --all")
   end
   local list, outdated = entries(s)
-  local keys, path = opts.all and outdated or {}, opts.file and relative(opts.file)
+  local keys, path = opts.all and outdated or {}, opts.file and files.key_path(opts.file)
   for _, e in ipairs(list) do
     if opts.all or e.agent == opts.agent or (path and depends_on(s, e.key, path)) then
       keys[e.key] = true

@@ -1,9 +1,10 @@
---- agentflow why RUN_ID STEP: which parts of a step's cache key changed.
+--- agentflow why RUN_ID STEP: which parts of a step's cache key changed,
+-- and which files and configs the key holds.
 local args = require "agentflow.cli._args"
 local cache = require "agentflow._cache"
-local cjson = require "cjson.safe"
 local journal = require "agentflow._journal"
 local store = require "agentflow._store"
+local util = require "agentflow._util"
 
 local M = {}
 
@@ -59,6 +60,21 @@ local function explain(s, rec)
   return "stale", #reasons > 0 and reasons or { "ttl" }
 end
 
+-- The files and configs the key of step record `rec` holds (its
+-- manifest's), sorted: two arrays, empty when the manifest is gone.
+local function held(rec)
+  local m = rec.key and cache.manifest(rec.key)
+  local parts = m and m.parts or {}
+  return util.sorted_keys(parts.files), util.sorted_keys(parts.configs)
+end
+
+local function print_held(what, list)
+  if #list > 0 then
+    print(string.format("its key holds %d %s: %s", #list, #list == 1 and what or what .. "s",
+      table.concat(list, ", ")))
+  end
+end
+
 function M.main(argv)
   local opts, operands = args.parse(argv, 1, { json = "flag" })
   if not opts then
@@ -74,9 +90,10 @@ function M.main(argv)
     return args.error(66, "no step %d in run %s", step, run_id)
   end
   local state, reasons = explain(s, rec)
+  local held_files, held_configs = held(rec)
   if opts.json then
-    io.stdout:write(cjson.encode({ run_id = run_id, step = step, agent = rec.agent, key = rec.key,
-      state = state, reasons = reasons }), "\n")
+    io.stdout:write(util.json_with_arrays({ run_id = run_id, step = step, agent = rec.agent,
+      key = rec.key, state = state }, { reasons = reasons, files = held_files, configs = held_configs }), "\n")
     return 0
   end
   if state == "hit" then
@@ -88,6 +105,8 @@ function M.main(argv)
       print("  " .. r)
     end
   end
+  print_held("file", held_files)
+  print_held("config", held_configs)
   return 0
 end
 

@@ -33,7 +33,9 @@ function M.last_line(s)
 end
 
 --- The result of a process that did not get to answer (not started, timed
--- out, killed), or nil when it ran to the end.
+-- out, killed), or whose answer was cut at max_output; nil when it ran to
+-- the end and everything it wrote was kept. A cut answer is a failure:
+-- read as a success, it would be cached as the agent's result.
 function M.process_failure(res, timeout)
   if res.error then
     return { status = "failed", reason = res.reason, error = res.error }
@@ -43,6 +45,10 @@ function M.process_failure(res, timeout)
   elseif res.signal then
     return { status = "failed", reason = "signal", output = res.stdout,
       error = string.format("killed by signal %d", res.signal) }
+  elseif res.stdout_truncated then
+    return { status = "failed", reason = "output_truncated",
+      error = string.format("its output was cut at max_output (%d bytes kept, more written): "
+        .. "the agent's max_output can raise the limit", #res.stdout) }
   end
 end
 
@@ -90,7 +96,7 @@ end
 -- environment plus `names`; opts.timeout in seconds.
 function M.run(agent, argv, stdin, opts, names)
   local res = exec.exec(argv, { stdin = stdin, timeout = opts.timeout, grace = agent.grace,
-    env = M.environment(agent, names or {}), cwd = agent.cwd })
+    env = M.environment(agent, names or {}), cwd = agent.cwd, max_output = agent.max_output })
   return res
 end
 

@@ -106,8 +106,7 @@ function M.interpret(res, timeout)
       return cli.exit_failure(res, { reason = throttled or "exit" })
     end
     return { status = "failed", reason = throttled or "invalid_output",
-      error = "claude's output is not its JSON result" .. (res.stdout_truncated and " (cut at the output cap)" or "")
-        .. ": " .. res.stdout:sub(1, 120):match("^[^\n]*") }
+      error = "claude's output is not its JSON result: " .. res.stdout:sub(1, 120):match("^[^\n]*") }
   end
   return from_doc(doc)
 end

@@ -73,7 +73,8 @@ expect_has "a new file matching the glob misses" "$OUT" "(files: erp/sub/new.lua
 
 rm erp/c.txt
 run "$AGENTFLOW" plan wf.lua rates
-expect_has "a deleted dependency is named" "$OUT" "(missing: erp/c.txt)"
+expect_rc "a declared file that does not exist is an error" 65
+expect_has "naming it and the line of the call" "$ERR" "wf.lua:9: agent rates: files: erp/c.txt does not exist"
 echo 'rates' >erp/c.txt
 
 git add README erp && git commit -qm second
@@ -81,6 +82,64 @@ run "$AGENTFLOW" plan wf.lua
 expect_has "a new commit invalidates a commit-pinned entry" "$OUT" "STALE  step 3   pinned"
 expect_has "naming the commit" "$OUT" "(commit)"
 expect_has "and not the others" "$OUT" "HIT    step 2   rates"
+
+# Declared paths mean what io.open makes of them in the current directory;
+# keys name them relative to the project root, and hold the agent's
+# working directory.
+cat >erp/sub.lua <<'EOF'
+local here = arg[0]:match("^(.*)/[^/]*$") or "."
+af.define_agent("sub", { command = { "sh", "-c", "cat >/dev/null; pwd; cat finance/vat.lua 2>/dev/null; true" } })
+local r = af.agent("sub", { prompt = "p", files = { here .. "/finance/vat.lua", here .. "/finance/*.lua",
+  { here .. "/later.txt", optional = true } } })
+print(r.cached)
+print(r.output)
+print("run", af.run_id())
+EOF
+first() { printf '%s\n' "$OUT" | head -1; }
+cd erp
+run "$AGENTFLOW" sub.lua
+expect_eq "from a subdirectory, ./finance/vat.lua is erp/finance/vat.lua" "false" "$(first)"
+run "$AGENTFLOW" sub.lua
+expect_eq "and a rerun there hits" "true" "$(first)"
+printf 'local vat = 0.175\n' >finance/vat.lua
+run "$AGENTFLOW" sub.lua
+expect_eq "a change of the file it names misses" "false" "$(first)"
+expect_has "and the agent sees the new content" "$OUT" "0.175"
+cd ..
+run "$AGENTFLOW" plan erp/sub.lua
+expect_has "from the root, another working directory misses" "$OUT" "STALE  step 1   sub"
+expect_has "naming it" "$OUT" "(working directory)"
+expect_has "and the files are named as from the subdirectory" "$OUT" \
+	"       files: erp/finance/invoice.lua, erp/finance/vat.lua, erp/later.txt"
+run "$AGENTFLOW" plan --json erp/sub.lua
+expect_eq "plan --json lists the files a key holds" \
+	'["erp/finance/invoice.lua","erp/finance/vat.lua","erp/later.txt"]|["working directory"]|0 1 0 0' \
+	"$(printf '%s\n' "$OUT" | grep '^{' | jq -rs 'map(select(.state == "STALE"))[0] as $s | "\($s.files|tojson)|\($s.reasons|tojson)|\(.[-1].plan | "\(.hit) \(.stale) \(.miss) \(.unknown)")"')"
+run "$AGENTFLOW" erp/sub.lua
+expect_has "the agent ran in the root" "$OUT" "$SANDBOX
+"
+sub_run=$(printf '%s\n' "$OUT" | awk '$1 == "run" {print $2}')
+echo later >erp/later.txt
+run "$AGENTFLOW" plan erp/sub.lua
+expect_has "an optional file that appears misses" "$OUT" "(files: erp/later.txt)"
+run "$AGENTFLOW" erp/sub.lua
+rm erp/later.txt
+printf 'local vat = 0.2\n' >erp/finance/vat.lua
+run "$AGENTFLOW" plan erp/sub.lua
+expect_has "and one that goes is named missing" "$OUT" "(files: erp/finance/vat.lua; missing: erp/later.txt)"
+echo 'return 2' >erp/finance/new.lua
+cd erp/finance
+run "$AGENTFLOW" plan ../sub.lua
+expect_has "a relative glob from a subdirectory sees a new match" "$OUT" "files: erp/finance/new.lua (new)"
+cd ../..
+rm erp/finance/new.lua
+run "$AGENTFLOW" why "$sub_run" 1
+expect_has "why names the working directory" "$OUT" "  working directory"
+expect_has "and the files the key holds" "$OUT" \
+	"its key holds 3 files: erp/finance/invoice.lua, erp/finance/vat.lua, erp/later.txt"
+run "$AGENTFLOW" why "$sub_run" 1 --json
+expect_eq "why --json too" '["erp/finance/invoice.lua","erp/finance/vat.lua","erp/later.txt"] []' \
+	"$(printf '%s' "$OUT" | jq -c '.files, .configs' | paste -sd' ')"
 
 # "long" shows a hit within its TTL however slow the machine; "short" expires.
 cat >ttl.lua <<'EOF'

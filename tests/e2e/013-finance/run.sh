@@ -35,4 +35,16 @@ run "$AGENTFLOW" run workflows/finance.lua -- nowhere
 expect_rc "a missing data directory is an error" 65
 expect_has "naming the file" "$ERR" "nowhere/invoices.json: no such file"
 
+# From workflows/, the data is ./data/...: a change there must miss, and
+# give what the same data gives from the root (it was a stale hit).
+cd workflows
+run "$AGENTFLOW" finance.lua
+expect_has "from workflows/, the same report" "$OUT" "- Violations: 29"
+jq -c '.[0].lines[0].vat_poisha += 1' data/invoices.json >data/invoices.new && mv data/invoices.new data/invoices.json
+run "$AGENTFLOW" finance.lua
+expect_has "a changed vat_poisha is seen from workflows/" "$OUT" "- Violations: 30"
+cd ..
+run "$AGENTFLOW" workflows/finance.lua
+expect_has "as from the root" "$OUT" "- Violations: 30"
+
 done_testing
