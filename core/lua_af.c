@@ -129,7 +129,9 @@ static int l_pid_start(lua_State *L)
 {
 	int zombie;
 
-	lua_pushinteger(L, (lua_Integer)proc_start(luaL_optinteger(L, 1, getpid()), &zombie));
+	lua_Integer pid = lua_isnoneornil(L, 1) ? (lua_Integer)getpid() : luaL_checkinteger(L, 1);
+
+	lua_pushinteger(L, (lua_Integer)proc_start(pid, &zombie));
 	return 1;
 }
 

@@ -431,7 +431,7 @@ local function result_of(call, c)
     local attempt = run.attempt()
     call.slot = replay.slot(call.sid, call.name, c.key, attempt)
     journal.started(call.task.run_id, call.task.step, call.sid, call.slot, call.name, c.key,
-      durable(call.def), "agent", attempt)
+      durable(call.def) and "now" or "later", "agent", attempt)
   end
   return run_and_store(call, cacheable)
 end

@@ -206,10 +206,11 @@ local function truncated(step, name, res)
   require("agentflow._run").warn("step %d (%s): its %s was cut at max_output", step, name, streams)
 end
 
--- A journaled process step of the workflow (see af_exec): its start, its
--- process group and its end are each committed before it goes on, so a
--- finished one never runs again and a resume can end one a crash left
--- running.
+-- A journaled process step of the workflow (see af_exec): its start with
+-- its process group as soon as it is spawned, and its end before the
+-- workflow sees it, each committed, so a finished one never runs again and
+-- a resume can end one a crash left running (one spawned an instant before
+-- the crash it finds by AGENTFLOW_RUN_ID).
 local function exec_step(argv, c)
   local run = require("agentflow._run")
   local journal = require("agentflow._journal")
@@ -224,7 +225,7 @@ local function exec_step(argv, c)
   end
   local id, attempt = run.id(), run.attempt()
   local slot = replay.slot(sid, name, key, attempt)
-  journal.started(id, step, sid, slot, name, key, true, "exec", attempt)
+  journal.started(id, step, sid, slot, name, key, "spawn", "exec", attempt)
   local ok, res = pcall(function()
     local _ <close> = M.journal_spawns(id, slot)
     return spawn(argv, c)

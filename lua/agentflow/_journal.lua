@@ -3,14 +3,14 @@
 -- stable identity (_ident.lua), so that a resumed run whose branches start
 -- in another order finds each step's own record.
 --
--- A step that runs writes `started` before it launches, then its process
--- group once spawned, then `completed` (or `failed`) with its result; each
--- is committed before the step goes on, so a step the workflow has seen
--- finish is never run again, and a resume can end the processes a killed
--- run left behind. In-process (lua executor) steps are the exception: their
--- records wait for the next commit, and a step of theirs that a crash
--- catches before it runs again (they have no effects outside the process
--- but through af.exec, whose steps are journaled on their own). Results
+-- A step that runs writes `started` as it launches, with its process group
+-- once spawned (a process step: in the same commit), then `completed` (or
+-- `failed`) with its result; each is committed before the step goes on, so
+-- a step the workflow has seen finish never runs again, and a resume can
+-- end the processes a killed run left behind. In-process (lua executor)
+-- steps are the exception: their records wait for the next commit, so a
+-- crash may make the last of them run again (they reach the world only
+-- through af.exec, whose steps are journaled on their own). Results
 -- larger than 16 KiB go to the blob table. A step answered by the cache is
 -- kept as a line "STEP SID KEY AGENT" in chunks under
 -- "RUN_ID/hits/ATTEMPT/FIRST_STEP" that wait for the next commit: a rerun
@@ -38,13 +38,19 @@ end
 local open = {}
 
 --- Record that step `step` (identity `sid`, written under `slot`) of agent
--- `agent` (cache key `key`) is launching, committed at once when `durable`.
-function M.started(run_id, step, sid, slot, agent, key, durable, kind, attempt)
+-- `agent` (cache key `key`) is launching. `when` says when the record is
+-- written: "now" (committed at once), "spawn" (committed with its process
+-- group once spawned: a process step, whose spawn is its launch), or
+-- "later" (with the next commit: an in-process step).
+function M.started(run_id, step, sid, slot, agent, key, when, kind, attempt)
   local rec = { state = "started", step = step, sid = sid, kind = kind or "agent", agent = agent,
-    key = key, attempt = attempt, started_at = core.now(), durable = durable or nil }
-  local op = { "journal", M.step_key(run_id, slot), cjson.encode(rec) }
+    key = key, attempt = attempt, started_at = core.now(), durable = when ~= "later" or nil }
   open[run_id .. "\0" .. slot] = rec
-  if durable then
+  if when == "spawn" then
+    return
+  end
+  local op = { "journal", M.step_key(run_id, slot), cjson.encode(rec) }
+  if when == "now" then
     store.commit({ op })
   else
     store.later(op)
