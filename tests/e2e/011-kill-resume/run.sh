@@ -126,7 +126,7 @@ cycle() {
 	[ "$("$AGENTFLOW" runs show "$run_id" --json | jq -r .status)" = done ] || bad="$bad cycle$cycles:status"
 }
 
-total_kills=0 total_reruns=0 ended_groups=0 cycles=0 bad="" done_ids=""
+total_kills=0 total_reruns=0 ended_groups=0 cycles=0 bad="" done_ids="$pipe_id"
 while [ $total_kills -lt "$KILLS" ] && [ $cycles -lt $((KILLS / 5 + 5)) ]; do
 	cycles=$((cycles + 1))
 	cycle
