@@ -191,11 +191,6 @@ int af_host_pcall(lua_State *L, int nargs, int nresults)
 	return af_sched_run(L, nargs, nresults);
 }
 
-int af_host_interrupted(void)
-{
-	return af_sched_interrupted();
-}
-
 /* Push the text of the error value at the top of the stack. */
 static void push_message(lua_State *L)
 {

@@ -33,9 +33,6 @@ void af_host_close(lua_State *L);
  */
 int af_host_pcall(lua_State *L, int nargs, int nresults);
 
-/* Whether the last af_host_pcall was stopped by SIGINT or SIGTERM. */
-int af_host_interrupted(void);
-
 /*
  * Print the value at the top of the stack as "agentflow: MESSAGE" on stderr
  * and pop it. Non-string errors are shown with their __tostring or type.

@@ -919,11 +919,6 @@ int af_sched_interrupted(void)
 	return S.signals > 0;
 }
 
-void af_sched_abort(void)
-{
-	af_proc_kill_all();
-}
-
 /* ---- registration ------------------------------------------------------------ */
 
 static int canceled_tostring(lua_State *L)

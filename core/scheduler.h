@@ -42,9 +42,6 @@ uv_loop_t *af_sched_loop(void);
 /* Whether the last af_sched_run was interrupted by SIGINT or SIGTERM. */
 int af_sched_interrupted(void);
 
-/* Cancel every task and kill every process, for fatal paths. */
-void af_sched_abort(void);
-
 /* Wall-clock seconds, as core.now() gives them. */
 double af_sched_now(void);
 

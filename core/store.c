@@ -157,11 +157,6 @@ void af_store_close(af_store *s)
 	free(s);
 }
 
-const char *af_store_dir(const af_store *s)
-{
-	return s->dir;
-}
-
 static int count_line(const char *msg, void *ctx)
 {
 	(void)msg;

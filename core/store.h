@@ -65,9 +65,6 @@ int af_store_sync(af_store *s);
 /* Flush and close. */
 void af_store_close(af_store *s);
 
-/* The directory the store lives in. Borrowed. */
-const char *af_store_dir(const af_store *s);
-
 /*
  * Look `key` up in `db` and call cb(val, vlen, ctx) while the value is
  * valid (it is a pointer into the map: copy what you keep). Returns AF_OK,
