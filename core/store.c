@@ -98,10 +98,27 @@ static int check_size(af_store *s)
 	return AF_OK;
 }
 
+/* Create the directory and open the environment in it, its databases with it. */
+static int open_env(af_store *s)
+{
+	int rc, dead;
+
+	if (mkdir(s->dir, 0700) != 0 && errno != EEXIST)
+		return af_error_errno(AF_EIO, "cannot create %s", s->dir);
+	if ((rc = mdb_env_create(&s->env)) || (rc = mdb_env_set_maxdbs(s->env, AF_DB_COUNT)) ||
+	    (rc = mdb_env_set_mapsize(s->env, s->map_size)) ||
+	    (rc = mdb_env_open(s->env, s->dir, MDB_NOTLS | MDB_NOSYNC, 0600)))
+		return fail(s, "open", rc);
+	mdb_reader_check(s->env, &dead); /* slots of killed processes */
+	if ((rc = check_size(s)) != AF_OK)
+		return rc;
+	return open_dbs(s);
+}
+
 int af_store_open(af_store **out, const char *dir, size_t map_size)
 {
 	af_store *s = calloc(1, sizeof *s);
-	int rc, dead;
+	int rc;
 
 	*out = NULL;
 	if (!s || !(s->dir = strdup(dir))) {
@@ -109,25 +126,8 @@ int af_store_open(af_store **out, const char *dir, size_t map_size)
 		return af_error_set(AF_ENOMEM, "out of memory");
 	}
 	s->map_size = map_size ? map_size : DEFAULT_MAP;
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		rc = af_error_errno(AF_EIO, "cannot create %s", dir);
-		af_store_close(s);
-		return rc;
-	}
-	if ((rc = mdb_env_create(&s->env)) || (rc = mdb_env_set_maxdbs(s->env, AF_DB_COUNT)) ||
-	    (rc = mdb_env_set_mapsize(s->env, s->map_size)) ||
-	    (rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NOSYNC, 0600))) {
-		rc = fail(s, "open", rc);
-		af_store_close(s);
-		return rc;
-	}
-	mdb_reader_check(s->env, &dead); /* slots of killed processes */
-	if ((rc = check_size(s)) != AF_OK) {
-		af_store_close(s);
-		return rc;
-	}
-	if ((rc = open_dbs(s)) != AF_OK) {
-		af_store_close(s);
+	if ((rc = open_env(s)) != AF_OK) {
+		af_store_close(s); /* closes what open_env got to */
 		return rc;
 	}
 	s->synced_ns = now_ns();
