@@ -2,8 +2,16 @@
 #include "lua_af.h"
 #include "af.h"
 #include "host.h"
-#include "scheduler.h"
+#include "lua_hit.h"
+#include "lua_http.h"
+#include "lua_lines.h"
+#include "lua_log.h"
+#include "lua_pack.h"
+#include "lua_store.h"
+#include "lua_tally.h"
+#include "lua_yaml.h"
 #include "proc.h"
+#include "scheduler.h"
 #include "state.h"
 
 #include <lauxlib.h>

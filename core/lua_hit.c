@@ -24,9 +24,14 @@
  * Why in C: an all-hit rerun does this at every step, and in Lua its calls
  * and table writes cost more than the lookup itself.
  */
+#include "lua_hit.h"
 #include "af.h"
 #include "log.h"
 #include "lua_af.h"
+#include "lua_lines.h"
+#include "lua_log.h"
+#include "lua_store.h"
+#include "lua_tally.h"
 #include "scheduler.h"
 #include "store.h"
 

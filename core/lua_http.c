@@ -5,9 +5,9 @@
  *   main Lua thread, between tasks: it must not wait)
  * server:port()   server:close()
  */
+#include "lua_http.h"
 #include "af.h"
 #include "http.h"
-#include "lua_af.h"
 #include "scheduler.h"
 
 #include <lauxlib.h>

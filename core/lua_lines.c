@@ -11,8 +11,8 @@
  * For records made at every step (the journal's cache hits): no Lua string
  * per line. C code adds lines with af_lines_field (lua_hit.c).
  */
+#include "lua_lines.h"
 #include "af.h"
-#include "lua_af.h"
 
 #include <lauxlib.h>
 #include <stdlib.h>

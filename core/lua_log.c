@@ -14,10 +14,11 @@
  * __tostring), which the log then shows as text rather than dropping the
  * record.
  */
+#include "lua_log.h"
 #include "af.h"
 #include "log.h"
 #include "logscan.h"
-#include "lua_af.h"
+#include "lua_pack.h"
 
 #include <lauxlib.h>
 #include <math.h>

@@ -21,7 +21,7 @@
  * tables. Functions, userdata, coroutines, cycles and nesting deeper than
  * MAX_DEPTH cannot be stored.
  */
-#include "lua_af.h"
+#include "lua_pack.h"
 
 #include <lauxlib.h>
 #include <msgpack.h>

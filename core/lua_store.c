@@ -4,11 +4,14 @@
  * store that cannot be read or written raises {exit_code = 74, message}.
  */
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
+#include "lua_store.h"
 #include "af.h"
 #include "fs.h"
 #include "git.h"
 #include "hash.h"
 #include "lua_af.h"
+#include "lua_pack.h"
+#include "lua_tally.h"
 #include "store.h"
 
 #include <errno.h>

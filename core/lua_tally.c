@@ -11,6 +11,7 @@
  * and the table's regrowth, and writing the counts meant walking it again.
  * A tally is written by store:write and store:defer as it is (lua_store.c).
  */
+#include "lua_tally.h"
 #include "lua_af.h"
 
 #include <lauxlib.h>

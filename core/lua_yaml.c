@@ -7,7 +7,7 @@
  * style, as Claude Code's files are written), every other scalar a string.
  * A malformed document gives nil and "line N: problem".
  */
-#include "lua_af.h"
+#include "lua_yaml.h"
 
 #include <lauxlib.h>
 #include <stdlib.h>
