@@ -13,19 +13,127 @@
 
 static const af_command af_command_help;
 
+/*
+ * A command written in Lua: `agentflow NAME ARGS` runs
+ * require("agentflow.cli.NAME").main(ARGS) (lua/agentflow/cli/NAME.lua),
+ * so adding one is a row below and a Lua file.
+ */
+#define LUA_COMMAND(name, summary, usage) \
+	(&(const af_command){name, summary, usage, NULL, "agentflow.cli." name})
+
 /* Every subcommand; `agentflow --help` lists them in this order. */
 static const af_command *const commands[] = {
 	&af_command_run,
 	&af_command_plan,
-	&af_command_why,
-	&af_command_cache,
-	&af_command_patterns,
+	LUA_COMMAND("why", "which parts of a step's cache key changed",
+		"usage: agentflow why RUN_ID STEP [--json]\n"
+		"\n"
+		"For step STEP of run RUN_ID (see `agentflow runs`): a hit says so; a\n"
+		"step that missed lists the parts of its cache key that differ from the\n"
+		"newest earlier entry for the same agent and prompt (else the same\n"
+		"agent): files, missing files, configs, commit, branch, agent definition,\n"
+		"executor, model, prompt, params, env, working directory; or `ttl` when\n"
+		"only time passed. Then the files and configs the step's key holds,\n"
+		"named relative to the project root (--json: `files`, `configs`).\n"
+		"\n"
+		"exit codes: 0 explained; 66 no such run or step; 64 usage.\n"),
+	LUA_COMMAND("cache", "inspect and manage the result cache",
+		"usage: agentflow cache stats [--json]\n"
+		"       agentflow cache ls [--agent A] [--json]\n"
+		"       agentflow cache show KEY [--json]      (KEY or a unique prefix)\n"
+		"       agentflow cache invalidate (--agent A | --file PATH | --all) [--json]\n"
+		"       agentflow cache prune [--max-size SIZE] [--json]\n"
+		"       agentflow cache reset\n"
+		"\n"
+		"stats     entries, bytes, hits, misses and the hit ratio, in all and per agent\n"
+		"ls        one line per entry: key, agent, age, time left, size, hits\n"
+		"show      one entry: its result, metadata and the manifest of its key\n"
+		"invalidate  remove the entries of an agent, those depending on a file\n"
+		"          (path relative to the project root), or all\n"
+		"prune     remove expired entries; with --max-size (bytes, or 500K, 64M,\n"
+		"          2G) also the least recently used until the rest fit\n"
+		"reset     delete the cache database files (after damage); the journal\n"
+		"          of past runs goes with them\n"
+		"\n"
+		"The cache lives in <state dir>/store. exit codes: 0 done; 64 usage;\n"
+		"66 no such entry; 74 the database cannot be read (see reset).\n"),
+	LUA_COMMAND("patterns", "pick an orchestration pattern for a task; measure the heuristic",
+		"usage: agentflow patterns select TEXT [--explain] [--json]\n"
+		"       agentflow patterns test FILE.tsv [--min-accuracy X] [--json]\n"
+		"\n"
+		"select  print the pattern for TEXT (sequential, parallel, conditional,\n"
+		"        iterative or pipeline) on the first line; --explain adds the\n"
+		"        scores, the rules that fired and whether the top two are close\n"
+		"test    FILE.tsv holds label<TAB>text lines (# starts a comment); prints\n"
+		"        the accuracy, precision and recall per pattern, the confusion\n"
+		"        matrix and the misclassified lines; --min-accuracy 0.9 exits 1\n"
+		"        below 90%\n"
+		"\n"
+		"The rules are lua/agentflow/patterns.lua; a project changes them in\n"
+		"<state dir>/patterns.lua (see the README).\n"),
 	&af_command_resume,
-	&af_command_runs,
-	&af_command_report,
-	&af_command_agents,
-	&af_command_logs,
-	&af_command_serve,
+	LUA_COMMAND("runs", "the history of runs: list, show, prune",
+		"usage: agentflow runs [ls] [--json]\n"
+		"       agentflow runs show RUN_ID [--json]\n"
+		"       agentflow runs prune --older-than AGE [--json]    (AGE: 30d, 12h, ...)\n"
+		"\n"
+		"ls      every run, newest first: id, workflow, status, start, duration,\n"
+		"        steps. --json: an array of {run_id, workflow, status, started_at,\n"
+		"        finished_at, ...}\n"
+		"show    one run and its steps from the journal\n"
+		"prune   delete runs that ended more than AGE ago, with their journals\n"
+		"\n"
+		"A run whose process died without ending it shows as interrupted.\n"
+		"exit codes: 0; 66 no such run; 64 usage.\n"),
+	LUA_COMMAND("report", "a run's steps as Markdown, JSON or JUnit XML",
+		"usage: agentflow report RUN_ID [--format md|json|junit] [--output FILE]\n"
+		"\n"
+		"Per step: agent, status, cached, attempts, duration, cost; then totals.\n"
+		"JUnit: one testcase per agent step (classname: the workflow), a failure\n"
+		"with the error for failed steps, skipped for skipped ones. The default\n"
+		"format is md.\n"
+		"\n"
+		"exit codes: 0; 66 no such run; 64 usage.\n"),
+	LUA_COMMAND("agents", "the agents a workflow can call, from agent files",
+		"usage: agentflow agents [ls] [--json]\n"
+		"       agentflow agents show NAME [--json]\n"
+		"\n"
+		"Agent files are Claude Code subagent files (NAME.md: YAML front matter,\n"
+		"the body is the system prompt) or Lua agents (NAME.lua returning a\n"
+		"definition), searched in this order, the first of a name winning:\n"
+		"$AGENTFLOW_AGENTS (dirs separated by ':'), <project>/agents,\n"
+		"<project>/.claude/agents, ~/.claude/agents.\n"
+		"\n"
+		"ls --json prints an array of {name, description, executor, source}.\n"
+		"exit codes: 0; 65 an agent file cannot be read (ls still lists the\n"
+		"others); 66 no such agent; 64 usage.\n"),
+	LUA_COMMAND("logs", "query, analyze and export the structured log",
+		"usage: agentflow logs query [--level L] [--component C] [--since T] [--until T]\n"
+		"                            [--run ID] [--where KEY=VALUE] [--grep TEXT] [--json]\n"
+		"       agentflow logs analyze [--json]\n"
+		"       agentflow logs export --format prometheus [--output FILE]\n"
+		"\n"
+		"The log is <state dir>/logs/agentflow.jsonl (and its rotated files): one\n"
+		"JSON object per line, {timestamp, level, component, message, context}.\n"
+		"query   records of level L and above, of a component, in a time range\n"
+		"        (RFC 3339 or an age like 1h), of a run, with a context value, or\n"
+		"        containing TEXT; JSON lines on a pipe or with --json, a table on\n"
+		"        a terminal\n"
+		"analyze records per level and component; runs (count, success rate,\n"
+		"        duration p50/p95); per agent executions, failures, cache hit\n"
+		"        ratio, duration p50/p95/max, cost and tokens\n"
+		"export  the same as Prometheus metrics; --output writes the file\n"
+		"        atomically (for node_exporter's textfile collector)\n"
+		"\n"
+		"Lines that are not whole records are skipped and counted.\n"),
+	LUA_COMMAND("serve", "serve /metrics and /health from the state directory",
+		"usage: agentflow serve --addr HOST:PORT\n"
+		"\n"
+		"Serve, until interrupted, GET /metrics (Prometheus text 0.0.4: what\n"
+		"`agentflow logs export --format prometheus` prints, from the log) and\n"
+		"GET /health (JSON) for long-lived scraping of a project's runs.\n"
+		"\n"
+		"exit codes: 130 when interrupted; 64 usage; 69 cannot listen.\n"),
 	&af_command_repl,
 	&af_command_help,
 };
@@ -104,7 +212,8 @@ int af_cli_getopt(const af_command *cmd, int argc, char **argv,
 	return c;
 }
 
-int af_cli_run_lua(const char *module, int argc, char **argv)
+/* A command written in Lua: a fresh state runs require(module).main(argv). */
+static int run_lua(const char *module, int argc, char **argv)
 {
 	lua_State *L = af_host_new(NULL);
 	int rc;
@@ -131,7 +240,7 @@ static int run_command(const af_command *cmd, int argc, char **argv)
 		fputs(cmd->usage, stdout);
 		return AF_EXIT_OK;
 	}
-	return cmd->run(argc, argv);
+	return cmd->run ? cmd->run(argc, argv) : run_lua(cmd->module, argc, argv);
 }
 
 /* ---- agentflow help [COMMAND] ------------------------------------------- */
@@ -158,7 +267,7 @@ static const af_command af_command_help = {
 	"usage: agentflow help [COMMAND]\n"
 	"\n"
 	"Describe COMMAND, or list every command.\n",
-	cmd_help,
+	.run = cmd_help,
 };
 
 /* ---- agentflow [-e CHUNK]... [-i] [SCRIPT [ARGS]] ------------------------ */

@@ -1,9 +1,11 @@
 /*
  * cli.h - the command line: dispatch to subcommands, help and usage errors.
  *
- * A subcommand is an af_command defined in its own cmd_NAME.c, declared in
- * commands.h and listed once in the table in cli.c. `agentflow NAME --help`
- * and `agentflow help NAME` print its usage without calling it.
+ * Every subcommand is a row of the table in cli.c. One written in Lua is
+ * only that row (its name, summary and usage; lua/agentflow/cli/NAME.lua
+ * does the work); one with work in C is an af_command defined in its own
+ * cmd_NAME.c and declared in commands.h. `agentflow NAME --help` and
+ * `agentflow help NAME` print its usage without calling it.
  */
 #ifndef AF_CLI_H
 #define AF_CLI_H
@@ -14,8 +16,10 @@ typedef struct af_command {
 	const char *name;
 	const char *summary; /* one line for `agentflow --help` */
 	const char *usage;   /* the whole text of `agentflow NAME --help` */
-	/* argv[0] is the command's name; returns the process exit code */
+	/* argv[0] is the command's name; returns the process exit code; NULL: `module` */
 	int (*run)(int argc, char **argv);
+	/* without `run`: the Lua module whose main(argv) runs the command in a fresh state */
+	const char *module;
 } af_command;
 
 /* The program: parses argv and returns the exit code. */
@@ -29,12 +33,6 @@ int af_cli_usage_error(const af_command *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 #define AF_CLI_BAD_OPTION (-2)
-
-/*
- * Run a subcommand written in Lua (lua/agentflow/cli/NAME.lua): a fresh
- * state runs require(module).main(argv). Returns the exit code.
- */
-int af_cli_run_lua(const char *module, int argc, char **argv);
 
 /*
  * getopt_long for a subcommand, with GNU argument permutation (options may

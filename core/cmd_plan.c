@@ -44,5 +44,5 @@ const af_command af_command_plan = {
 	"object: {state, step, agent, detail, reasons, key, files, configs} per\n"
 	"step, {state = \"EXEC\", argv} per program not run, and\n"
 	"{plan = {hit, stale, miss, unknown}} last.\n",
-	cmd_plan,
+	.run = cmd_plan,
 };

@@ -35,5 +35,5 @@ const af_command af_command_repl = {
 	"\n"
 	"When standard input is not a terminal, chunks are read from it without\n"
 	"prompts; the exit code is then 65 if any chunk failed.\n",
-	cmd_repl,
+	.run = cmd_repl,
 };

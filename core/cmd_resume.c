@@ -116,5 +116,5 @@ const af_command af_command_resume = {
 	"exit codes: those of `agentflow run`; 66 no such run, its script is\n"
 	"gone, or it had none (a REPL session, -e chunks, a script read from\n"
 	"standard input: these cannot be resumed); 64 usage.\n",
-	cmd_resume,
+	.run = cmd_resume,
 };

@@ -176,5 +176,5 @@ const af_command af_command_run = {
 	"\n"
 	"exit codes: 0 done; 1 failed critical steps; 65 error in the script\n"
 	"(file:line and a traceback on stderr); 66 script not found; 130 interrupted.\n",
-	cmd_run,
+	.run = cmd_run,
 };

@@ -1,4 +1,4 @@
-/* commands.h - the subcommands listed in cli.c, one cmd_NAME.c each. */
+/* commands.h - the subcommands with work in C listed in cli.c, one cmd_NAME.c each. */
 #ifndef AF_COMMANDS_H
 #define AF_COMMANDS_H
 
@@ -6,15 +6,7 @@
 
 extern const af_command af_command_run;
 extern const af_command af_command_plan;
-extern const af_command af_command_why;
-extern const af_command af_command_cache;
-extern const af_command af_command_patterns;
 extern const af_command af_command_resume;
-extern const af_command af_command_runs;
-extern const af_command af_command_report;
-extern const af_command af_command_agents;
-extern const af_command af_command_logs;
-extern const af_command af_command_serve;
 extern const af_command af_command_repl;
 
 /* The most processes --jobs may allow at once. */
