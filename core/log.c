@@ -1,6 +1,7 @@
 /* log.c - the structured JSON-lines log (see log.h). */
 #include "log.h"
 #include "af.h"
+#include "json.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -175,35 +176,6 @@ static int reserve(char **buf, size_t *cap, size_t len, size_t need)
 	return 0;
 }
 
-/* Write s (n bytes) at p as the inside of a JSON string (room: n * 6); returns the end. */
-static char *put_escaped(char *p, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c != '"' && c != '\\') {
-			*p++ = (char)c;
-			continue;
-		}
-		*p++ = '\\';
-		if (c == '"' || c == '\\') {
-			*p++ = (char)c;
-		} else if (c == '\n') {
-			*p++ = 'n';
-		} else if (c == '\t') {
-			*p++ = 't';
-		} else {
-			memcpy(p, "u00", 3);
-			p[3] = hex[c >> 4];
-			p[4] = hex[c & 15];
-			p += 5;
-		}
-	}
-	return p;
-}
-
 static char *put(char *p, const char *s, size_t n)
 {
 	memcpy(p, s, n);
@@ -363,9 +335,9 @@ static char *put_record(af_log *log, char *p, int level, const char *component, 
 	p = put(p, "\",\"level\":\"", 11);
 	p = put(p, name, strlen(name));
 	p = put(p, "\",\"component\":\"", 15);
-	p = put_escaped(p, component, strlen(component));
+	p = af_json_put_escaped(p, component, strlen(component));
 	p = put(p, "\",\"message\":\"", 13);
-	p = put_escaped(p, msg, mlen);
+	p = af_json_put_escaped(p, msg, mlen);
 	p = put(p, "\",\"context\":", 12);
 	p = put(p, ctx, clen);
 	return put(p, "}\n", 2);

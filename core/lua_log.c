@@ -8,279 +8,121 @@
  * json = core.log_step_json(run_id, agent, result)
  *
  * A context is a table, encoded here as a JSON object, or its JSON text.
- * The encoder is the logger's own rather than lua-cjson's: a record is
- * written for every step, and cjson formats every number through printf
- * and cannot encode what a context may carry (a function, a value with
- * __tostring), which the log then shows as text rather than dropping the
- * record.
+ * The encoder is the logger's own (json.h) rather than lua-cjson's: a
+ * record is written for every step, and cjson formats every number through
+ * printf and cannot encode what a context may carry (a function, a value
+ * with __tostring), which the log then shows as text rather than dropping
+ * the record.
  */
 #include "lua_log.h"
 #include "af.h"
+#include "json.h"
 #include "log.h"
 #include "logscan.h"
 #include "lua_pack.h"
 
 #include <lauxlib.h>
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define LOG_MT "agentflow.log"
-#define JSON_MT "agentflow.jsonbuffer"
+#define JSON_MT "agentflow.jsontext"
 #define JSON_MAX_DEPTH 16
 
-/* The text being encoded; one per Lua state (an upvalue), reused. */
-typedef struct json_buf {
-	char *p;
-	size_t len, cap;
-} json_buf;
-
-static int json_buf_gc(lua_State *L)
+/* The text being encoded: one per Lua state (an upvalue), reused. */
+static int json_text_gc(lua_State *L)
 {
-	json_buf *b = lua_touserdata(L, 1);
+	af_json **j = lua_touserdata(L, 1);
 
-	free(b->p);
-	b->p = NULL;
-	b->len = b->cap = 0;
+	af_json_free(*j);
+	*j = NULL;
 	return 0;
 }
 
-static char *json_room(lua_State *L, json_buf *b, size_t need)
+/* The upvalue's text, emptied. */
+static af_json *json_start(lua_State *L)
 {
-	if (b->len + need > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-		char *p;
+	af_json *j = *(af_json **)lua_touserdata(L, lua_upvalueindex(1));
 
-		while (cap < b->len + need)
-			cap *= 2;
-		if (!(p = realloc(b->p, cap)))
-			luaL_error(L, "out of memory");
-		b->p = p;
-		b->cap = cap;
-	}
-	return b->p + b->len;
+	af_json_reset(j);
+	return j;
 }
 
-static char *put(char *p, const char *s, size_t n)
+/* The finished text, NUL-terminated; raises when it could not be made. */
+static const char *json_finish(lua_State *L, af_json *j)
 {
-	memcpy(p, s, n);
-	return p + n;
+	int code;
+	const char *text = af_json_text(j, NULL, &code);
+
+	if (!text)
+		luaL_error(L, code == AF_ENOMEM ? "out of memory" : "encoding a log record: too deep");
+	return text;
 }
 
-static void json_add(lua_State *L, json_buf *b, const char *s, size_t n)
+/* The number at `idx`: integers as integers (most numbers of a record), else a float. */
+static void json_number(lua_State *L, af_json *j, int idx)
 {
-	memcpy(json_room(L, b, n), s, n);
-	b->len += n;
-}
-
-/* Bytes that JSON strings escape: controls, the quote and the backslash. */
-static const unsigned char needs_escape[256] = {
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x00 to 0x1f */
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	['"'] = 1, ['\\'] = 1,
-};
-
-/* Write s (n bytes) at p as a JSON string (room: n * 6 + 2); returns the end. */
-static char *put_string(char *p, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i = 0;
-
-	*p++ = '"';
-	while (i < n) {
-		size_t run = i;
-		unsigned char c;
-
-		while (run < n && !needs_escape[(unsigned char)s[run]])
-			run++;
-		memcpy(p, s + i, run - i); /* most strings are one run */
-		p += run - i;
-		if ((i = run) == n)
-			break;
-		c = (unsigned char)s[i++];
-		*p++ = '\\';
-		switch (c) {
-		case '"': *p++ = '"'; break;
-		case '\\': *p++ = '\\'; break;
-		case '\n': *p++ = 'n'; break;
-		case '\t': *p++ = 't'; break;
-		case '\r': *p++ = 'r'; break;
-		default:
-			memcpy(p, "u00", 3);
-			p[3] = hex[c >> 4];
-			p[4] = hex[c & 15];
-			p += 5;
-		}
-	}
-	*p++ = '"';
-	return p;
-}
-
-static void json_string(lua_State *L, json_buf *b, const char *s, size_t n)
-{
-	char *end = put_string(json_room(L, b, n * 6 + 2), s, n);
-
-	b->len = (size_t)(end - b->p);
-}
-
-/*
- * x (finite, not 0) with 14 significant digits, as "%.14g" writes it (the
- * precision lua-cjson uses), into tmp; returns the length. Without printf:
- * durations are floats, and printf cost more than the rest of a record.
- * The digits come from one scaling by a power of ten, whose rounding makes
- * the 14th digit differ from printf's by one for about 1 value in 300: far
- * below what a logged duration or cost means.
- */
-static int format_double(double x, char tmp[32])
-{
-	static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
-				       1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-	char digits[16];
-	unsigned long long m;
-	int e = 0, k = 14, n = 0;
-	double a = x < 0 ? -x : x, scaled;
-
-	if (a >= 1e22 || a < 1e-22)
-		return snprintf(tmp, 32, "%.14g", x);
-	while (e < 22 && a >= pow10[e + 1])
-		e++;
-	while (e > -22 && a < (e >= 0 ? pow10[e] : 1 / pow10[-e]))
-		e--;
-	if (13 - e > 22)
-		scaled = a * 1e22 * pow10[13 - e - 22];
+	if (lua_isinteger(L, idx))
+		af_json_integer(j, (long long)lua_tointeger(L, idx));
 	else
-		scaled = 13 - e >= 0 ? a * pow10[13 - e] : a / pow10[e - 13];
-	m = (unsigned long long)(scaled + 0.5);
-	if (m >= 100000000000000ULL) { /* 10^14: the scaling rounded up a digit */
-		m /= 10;
-		e++;
-	}
-	for (int i = 13; i >= 0; i--, m /= 10)
-		digits[i] = (char)('0' + m % 10);
-	while (k > 1 && digits[k - 1] == '0')
-		k--;
-	if (x < 0)
-		tmp[n++] = '-';
-	if (e < -4 || e >= 14) {
-		tmp[n++] = digits[0];
-		if (k > 1)
-			tmp[n++] = '.';
-		memcpy(tmp + n, digits + 1, (size_t)(k - 1));
-		n += k - 1;
-		tmp[n++] = 'e';
-		tmp[n++] = e < 0 ? '-' : '+';
-		e = e < 0 ? -e : e; /* two digits at least, as printf writes it */
-		tmp[n++] = (char)('0' + e / 10);
-		tmp[n++] = (char)('0' + e % 10);
-		return n;
-	}
-	if (e < 0) {
-		memcpy(tmp + n, "0.", 2);
-		n += 2;
-		for (int z = -1; z > e; z--)
-			tmp[n++] = '0';
-		memcpy(tmp + n, digits, (size_t)k);
-		return n + k;
-	}
-	for (int i = 0; i < (k > e + 1 ? k : e + 1); i++) {
-		if (i == e + 1)
-			tmp[n++] = '.';
-		tmp[n++] = i < k ? digits[i] : '0';
-	}
-	return n;
+		af_json_float(j, (double)lua_tonumber(L, idx));
 }
 
-#define NUMBER_ROOM 32
+static void json_value(lua_State *L, af_json *j, int idx, int depth);
 
-/* Write the float x at p (room: NUMBER_ROOM); returns the end. */
-static char *put_float(char *p, double x)
+static void json_array(lua_State *L, af_json *j, int idx, lua_Integer n, int depth)
 {
-	char tmp[32];
-
-	if (!isfinite(x)) /* JSON has no NaN or infinity */
-		return put(p, "null", 4);
-	if (x == 0)
-		return signbit(x) ? put(p, "-0", 2) : put(p, "0", 1);
-	return put(p, tmp, (size_t)format_double(x, tmp));
-}
-
-/* Write the integer v at p (room: NUMBER_ROOM); returns the end. */
-static char *put_integer(char *p, lua_Integer v)
-{
-	char tmp[AF_DECIMAL_MAX], *digits;
-	size_t n = af_decimal((long long)v, tmp, &digits);
-
-	return put(p, digits, n);
-}
-
-/* Write the number at idx at p (room: NUMBER_ROOM); returns the end. */
-static char *put_number(lua_State *L, char *p, int idx)
-{
-	if (lua_isinteger(L, idx)) /* most numbers of a record: printf costs more than the rest */
-		return put_integer(p, lua_tointeger(L, idx));
-	return put_float(p, (double)lua_tonumber(L, idx));
-}
-
-static void json_number(lua_State *L, json_buf *b, int idx)
-{
-	char *end = put_number(L, json_room(L, b, NUMBER_ROOM), idx);
-
-	b->len = (size_t)(end - b->p);
-}
-
-static void json_value(lua_State *L, json_buf *b, int idx, int depth);
-
-static void json_table(lua_State *L, json_buf *b, int idx, int depth)
-{
-	lua_Integer n = af_lua_sequence_length(L, idx);
-	int first = 1;
-
-	if (depth > JSON_MAX_DEPTH) {
-		json_add(L, b, "null", 4);
-		return;
+	af_json_begin_array(j);
+	for (lua_Integer i = 1; i <= n; i++) {
+		lua_rawgeti(L, idx, i);
+		json_value(L, j, lua_gettop(L), depth + 1);
+		lua_pop(L, 1);
 	}
-	luaL_checkstack(L, 4, "encoding a log record");
-	if (n > 0) {
-		json_add(L, b, "[", 1);
-		for (lua_Integer i = 1; i <= n; i++) {
-			if (i > 1)
-				json_add(L, b, ",", 1);
-			lua_rawgeti(L, idx, i);
-			json_value(L, b, lua_gettop(L), depth + 1);
-			lua_pop(L, 1);
-		}
-		json_add(L, b, "]", 1);
-		return;
-	}
-	json_add(L, b, "{", 1);
+	af_json_end_array(j);
+}
+
+static void json_object(lua_State *L, af_json *j, int idx, int depth)
+{
+	af_json_begin_object(j);
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
 		int top = lua_gettop(L);
 		size_t klen;
 		const char *k;
 
-		if (!first)
-			json_add(L, b, ",", 1);
-		first = 0;
 		if (lua_type(L, top - 1) == LUA_TSTRING) {
 			k = lua_tolstring(L, top - 1, &klen);
-			json_string(L, b, k, klen);
+			af_json_key(j, k, klen);
 		} else { /* converted on a copy: converting the key itself confuses lua_next */
 			lua_pushvalue(L, top - 1);
 			k = luaL_tolstring(L, -1, &klen);
-			json_string(L, b, k, klen);
+			af_json_key(j, k, klen);
 			lua_pop(L, 2);
 		}
-		json_add(L, b, ":", 1);
-		json_value(L, b, top, depth + 1);
+		json_value(L, j, top, depth + 1);
 		lua_settop(L, top - 1);
 	}
-	json_add(L, b, "}", 1);
+	af_json_end_object(j);
+}
+
+/* A sequence 1..n (n > 0) is an array; any other table, the empty one too, an object. */
+static void json_table(lua_State *L, af_json *j, int idx, int depth)
+{
+	lua_Integer n = af_lua_sequence_length(L, idx);
+
+	if (depth > JSON_MAX_DEPTH) {
+		af_json_null(j);
+		return;
+	}
+	luaL_checkstack(L, 4, "encoding a log record");
+	if (n > 0)
+		json_array(L, j, idx, n, depth);
+	else
+		json_object(L, j, idx, depth);
 }
 
 /* Append the JSON of the value at (absolute) `idx`; what JSON cannot hold is text. */
-static void json_value(lua_State *L, json_buf *b, int idx, int depth)
+static void json_value(lua_State *L, af_json *j, int idx, int depth)
 {
 	size_t len;
 	const char *s;
@@ -288,43 +130,38 @@ static void json_value(lua_State *L, json_buf *b, int idx, int depth)
 	switch (lua_type(L, idx)) {
 	case LUA_TSTRING:
 		s = lua_tolstring(L, idx, &len);
-		json_string(L, b, s, len);
+		af_json_string(j, s, len);
 		break;
 	case LUA_TNUMBER:
-		json_number(L, b, idx);
+		json_number(L, j, idx);
 		break;
 	case LUA_TBOOLEAN:
-		if (lua_toboolean(L, idx))
-			json_add(L, b, "true", 4);
-		else
-			json_add(L, b, "false", 5);
+		af_json_bool(j, lua_toboolean(L, idx));
 		break;
 	case LUA_TTABLE:
-		json_table(L, b, idx, depth);
+		json_table(L, j, idx, depth);
 		break;
 	case LUA_TNIL:
-		json_add(L, b, "null", 4);
+		af_json_null(j);
 		break;
 	default:
 		if (lua_type(L, idx) == LUA_TLIGHTUSERDATA && !lua_touserdata(L, idx)) {
-			json_add(L, b, "null", 4); /* cjson.null */
+			af_json_null(j); /* cjson.null */
 			break;
 		}
 		s = luaL_tolstring(L, idx, &len);
-		json_string(L, b, s, len);
+		af_json_string(j, s, len);
 		lua_pop(L, 1);
 	}
 }
 
-/* The JSON object of the table at `idx`, NUL-terminated, in the upvalue's buffer. */
+/* The JSON object of the table at `idx`, NUL-terminated, in the upvalue's text. */
 static const char *json_context(lua_State *L, int idx)
 {
-	json_buf *b = lua_touserdata(L, lua_upvalueindex(1));
+	af_json *j = json_start(L);
 
-	b->len = 0;
-	json_value(L, b, idx, 0); /* an empty table is an object: {} */
-	json_add(L, b, "", 1);
-	return b->p;
+	json_value(L, j, idx, 0); /* an empty table is an object: {} */
+	return json_finish(L, j);
 }
 
 /* json = core.log_json(context) : what log:write writes of a context table */
@@ -338,36 +175,27 @@ static int l_log_json(lua_State *L)
 	return 1;
 }
 
-/*
- * ,"k":value of the value at absolute `idx`, unless it is nil (no comma
- * first); `k` is the quoted name and the colon, '"step":'.
- */
-static void member(lua_State *L, json_buf *b, const char *k, size_t klen, int idx)
+/* "k":value of the value at absolute `idx`, unless it is nil. */
+static void member(lua_State *L, af_json *j, const char *k, size_t klen, int idx)
 {
 	int type = lua_type(L, idx);
-	const char *s = NULL;
-	size_t len = 0;
-	char *p;
+	size_t len;
+	const char *s;
 
 	if (type == LUA_TNIL || type == LUA_TNONE)
 		return;
-	if (type == LUA_TSTRING)
+	af_json_key(j, k, klen);
+	if (type == LUA_TSTRING) { /* most values of a step record: strings and numbers */
 		s = lua_tolstring(L, idx, &len);
-	/* room for the comma, the name and a string or a number: most values of a step record */
-	p = json_room(L, b, 1 + klen + (s ? len * 6 + 2 : NUMBER_ROOM));
-	if (b->len > 1)
-		*p++ = ',';
-	p = put(p, k, klen);
-	if (s)
-		p = put_string(p, s, len);
-	else if (type == LUA_TNUMBER)
-		p = put_number(L, p, idx);
-	b->len = (size_t)(p - b->p);
-	if (!s && type != LUA_TNUMBER)
-		json_value(L, b, idx, 1);
+		af_json_string(j, s, len);
+	} else if (type == LUA_TNUMBER) {
+		json_number(L, j, idx);
+	} else {
+		json_value(L, j, idx, 1);
+	}
 }
 
-#define MEMBER(L, b, name, idx) member(L, b, "\"" name "\":", sizeof name + 2, idx)
+#define MEMBER(L, j, name, idx) member(L, j, name, sizeof name - 1, idx)
 
 /*
  * The names a step record reads from a result record, in the order it
@@ -388,17 +216,17 @@ static int get_field(lua_State *L, int t, int f)
 }
 
 /* MEMBER() of field `f` of the table at `t`, written under `name` */
-#define FIELD(L, b, t, f, name)                                                                    \
+#define FIELD(L, j, t, f, name)                                                                    \
 	do {                                                                                        \
 		get_field(L, t, f);                                                                 \
-		MEMBER(L, b, name, lua_gettop(L));                                                  \
+		MEMBER(L, j, name, lua_gettop(L));                                                  \
 		lua_pop(L, 1);                                                                      \
 	} while (0)
 
-/* Push the json buffer and the step field names, then make the closure of `fn`. */
-static void push_step_closure(lua_State *L, int buf, lua_CFunction fn)
+/* Push the json text and the step field names, then make the closure of `fn`. */
+static void push_step_closure(lua_State *L, int text, lua_CFunction fn)
 {
-	lua_pushvalue(L, buf);
+	lua_pushvalue(L, text);
 	for (int f = 0; f < F_COUNT; f++)
 		lua_pushstring(L, step_fields[f]);
 	lua_pushcclosure(L, fn, 1 + F_COUNT);
@@ -406,7 +234,7 @@ static void push_step_closure(lua_State *L, int buf, lua_CFunction fn)
 
 /*
  * The context of a "step ended" record, NUL-terminated, in the upvalue's
- * buffer: the run id at `run_id` (nil in the REPL), the agent's name at
+ * text: the run id at `run_id` (nil in the REPL), the agent's name at
  * `agent`, and from the result record at `r` its step, status, duration,
  * cached, attempts, cost_usd, key, tokens (as tokens_in and tokens_out),
  * reason, error and the first 200 bytes of its summary. Written straight
@@ -415,44 +243,44 @@ static void push_step_closure(lua_State *L, int buf, lua_CFunction fn)
  */
 static const char *step_context(lua_State *L, int run_id, int agent, int r)
 {
-	json_buf *b = lua_touserdata(L, lua_upvalueindex(1));
+	af_json *j;
 	size_t len;
 	const char *summary;
 
 	luaL_checktype(L, r, LUA_TTABLE);
 	luaL_checkstack(L, 4, "encoding a log record");
-	b->len = 0;
-	json_add(L, b, "{", 1);
-	MEMBER(L, b, "run_id", run_id);
-	FIELD(L, b, r, F_STEP, "step");
-	MEMBER(L, b, "agent", agent);
-	FIELD(L, b, r, F_STATUS, "status");
-	FIELD(L, b, r, F_DURATION, "duration");
-	FIELD(L, b, r, F_CACHED, "cached");
-	FIELD(L, b, r, F_ATTEMPTS, "attempts");
-	FIELD(L, b, r, F_COST, "cost_usd");
-	FIELD(L, b, r, F_KEY, "key");
+	j = json_start(L);
+	af_json_begin_object(j);
+	MEMBER(L, j, "run_id", run_id);
+	FIELD(L, j, r, F_STEP, "step");
+	MEMBER(L, j, "agent", agent);
+	FIELD(L, j, r, F_STATUS, "status");
+	FIELD(L, j, r, F_DURATION, "duration");
+	FIELD(L, j, r, F_CACHED, "cached");
+	FIELD(L, j, r, F_ATTEMPTS, "attempts");
+	FIELD(L, j, r, F_COST, "cost_usd");
+	FIELD(L, j, r, F_KEY, "key");
 	if (get_field(L, r, F_TOKENS) == LUA_TTABLE) {
 		int t = lua_gettop(L);
 
 		get_field(L, t, F_INPUT);
-		MEMBER(L, b, "tokens_in", t + 1);
+		MEMBER(L, j, "tokens_in", t + 1);
 		get_field(L, t, F_OUTPUT);
-		MEMBER(L, b, "tokens_out", t + 2);
+		MEMBER(L, j, "tokens_out", t + 2);
 		lua_pop(L, 2);
 	}
 	lua_pop(L, 1);
-	FIELD(L, b, r, F_REASON, "reason");
-	FIELD(L, b, r, F_ERROR, "error");
+	FIELD(L, j, r, F_REASON, "reason");
+	FIELD(L, j, r, F_ERROR, "error");
 	if (get_field(L, r, F_SUMMARY) == LUA_TSTRING) {
 		summary = lua_tolstring(L, -1, &len);
 		lua_pushlstring(L, summary, len < 200 ? len : 200);
-		MEMBER(L, b, "summary", lua_gettop(L));
+		MEMBER(L, j, "summary", lua_gettop(L));
 		lua_pop(L, 1);
 	}
 	lua_pop(L, 1);
-	json_add(L, b, "}", 2); /* and the NUL */
-	return b->p;
+	af_json_end_object(j);
+	return json_finish(L, j);
 }
 
 /* json = core.log_step_json(run_id, agent, result) : the context log:write_step writes */
@@ -464,12 +292,18 @@ static int l_log_step_json(lua_State *L)
 	return 1;
 }
 
+static char *put(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
 #define PUT_LIT(p, lit) put(p, lit, sizeof lit - 1)
 
 /* ,"name":"text" for the JSON-escaped text s[0..n); `name` is the quoted name and colon */
 static char *put_member_string(char *p, const char *name, const char *s, size_t n)
 {
-	return put_string(put(p, name, strlen(name)), s, n);
+	return af_json_put_string(put(p, name, strlen(name)), s, n);
 }
 
 int af_lua_log_cached_step(af_log *log, const af_step_record *s)
@@ -482,14 +316,14 @@ int af_lua_log_cached_step(af_log *log, const af_step_record *s)
 	*p++ = '{';
 	if (s->run_id)
 		p = PUT_LIT(put_member_string(p, "\"run_id\":", s->run_id, s->run_id_len), ",");
-	p = put_integer(PUT_LIT(p, "\"step\":"), s->step);
+	p = af_json_put_integer(PUT_LIT(p, "\"step\":"), s->step);
 	p = put_member_string(p, ",\"agent\":", s->agent, s->agent_len);
 	p = put_member_string(p, ",\"status\":", s->status, s->status_len);
-	p = put_float(PUT_LIT(p, ",\"duration\":"), s->duration);
+	p = af_json_put_float(PUT_LIT(p, ",\"duration\":"), s->duration);
 	p = PUT_LIT(p, ",\"cached\":true,\"attempts\":0,\"cost_usd\":0");
 	p = put_member_string(p, ",\"key\":", s->key, s->key_len);
-	p = put_integer(PUT_LIT(p, ",\"tokens_in\":"), s->tokens_in);
-	p = put_integer(PUT_LIT(p, ",\"tokens_out\":"), s->tokens_out);
+	p = af_json_put_integer(PUT_LIT(p, ",\"tokens_in\":"), s->tokens_in);
+	p = af_json_put_integer(PUT_LIT(p, ",\"tokens_out\":"), s->tokens_out);
 	if (s->summary)
 		p = put_member_string(p, ",\"summary\":", s->summary, summary);
 	put(p, "}", 2); /* and the NUL */
@@ -702,16 +536,18 @@ void af_log_lua_open(lua_State *L)
 		{"flush", l_log_flush},
 		{NULL, NULL}
 	};
-	json_buf *b;
+	af_json **text;
 
 	luaL_newmetatable(L, LOG_MT);
 	luaL_newlibtable(L, methods);
-	b = lua_newuserdatauv(L, sizeof *b, 0);
-	memset(b, 0, sizeof *b);
+	text = lua_newuserdatauv(L, sizeof *text, 0);
+	*text = NULL;
 	luaL_newmetatable(L, JSON_MT);
-	lua_pushcfunction(L, json_buf_gc);
+	lua_pushcfunction(L, json_text_gc);
 	lua_setfield(L, -2, "__gc");
 	lua_setmetatable(L, -2);
+	if (af_json_new(text) != AF_OK)
+		luaL_error(L, "out of memory");
 	lua_pushvalue(L, -1);
 	lua_pushcclosure(L, l_log_json, 1);
 	lua_setfield(L, -5, "log_json");
