@@ -23,6 +23,7 @@
 
 #define STORE_MT "agentflow.store"
 #define ERROR_MT "agentflow.error"
+#define COPY_MT "agentflow.store.copy"
 
 static const char *const db_names[] = {
 	"entries", "manifests", "lineage", "blobs", "stat", "counters", "journal", "runs", NULL,
@@ -97,9 +98,76 @@ static int l_store_gc(lua_State *L)
 	return 0;
 }
 
-static void push_value(const void *val, size_t vlen, void *ctx)
+/*
+ * What a read copies out of its LMDB transaction before any of it reaches
+ * the Lua stack: pushing can raise a memory error, and its longjmp would
+ * leave the transaction or cursor open. The copy is a userdata on the stack
+ * while it is read, so such an error frees it with the userdata.
+ */
+typedef struct copy_box {
+	char *p;
+	size_t len, cap;
+	int failed; /* an allocation failed: the copy is incomplete */
+} copy_box;
+
+static int copy_gc(lua_State *L)
 {
-	lua_pushlstring(ctx, val, vlen);
+	copy_box *b = lua_touserdata(L, 1);
+
+	free(b->p);
+	b->p = NULL;
+	return 0;
+}
+
+/* Push an empty copy. */
+static copy_box *push_copy(lua_State *L)
+{
+	copy_box *b = lua_newuserdatauv(L, sizeof *b, 0);
+
+	*b = (copy_box){NULL, 0, 0, 0};
+	luaL_setmetatable(L, COPY_MT);
+	return b;
+}
+
+/* Append s[0..n) to the copy. No Lua here: it runs inside the transaction. */
+static void copy_add(copy_box *b, const void *s, size_t n)
+{
+	size_t cap = b->cap ? b->cap : 256;
+	char *p;
+
+	if (b->failed)
+		return;
+	while (cap < b->len + n)
+		cap *= 2;
+	if (cap > b->cap) {
+		if (!(p = realloc(b->p, cap))) {
+			b->failed = 1;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+static void copy_value(const void *val, size_t vlen, void *ctx)
+{
+	copy_add(ctx, val, vlen);
+}
+
+/* Raise the memory error a copy that failed stands for. */
+static void check_copy(lua_State *L, const copy_box *b)
+{
+	if (b->failed)
+		luaL_error(L, "not enough memory");
+}
+
+/* Free the copy now rather than when the collector finds it. */
+static void free_copy(copy_box *b)
+{
+	free(b->p);
+	b->p = NULL;
 }
 
 /* value = store:get(db, key) ; nil when absent */
@@ -109,41 +177,42 @@ static int l_store_get(lua_State *L)
 	int db = luaL_checkoption(L, 2, NULL, db_names);
 	size_t klen;
 	const char *key = luaL_checklstring(L, 3, &klen);
-	int rc = af_store_get(s, db, key, klen, push_value, L);
+	copy_box *b = push_copy(L);
+	int rc = af_store_get(s, db, key, klen, copy_value, b);
 
 	if (rc == AF_ENOTFOUND) {
 		lua_pushnil(L);
 		return 1;
 	}
-	return rc == AF_OK ? 1 : raise_io(L);
-}
-
-typedef struct unpack_ctx {
-	lua_State *L;
-	int n, room, pushed;
-} unpack_ctx;
-
-static void unpack_value(const void *val, size_t vlen, void *ctx)
-{
-	unpack_ctx *u = ctx;
-
-	u->pushed = af_lua_unpack(u->L, val, vlen, u->n, u->room);
+	if (rc != AF_OK)
+		return raise_io(L);
+	check_copy(L, b);
+	lua_pushlstring(L, b->p, b->len);
+	free_copy(b);
+	return 1;
 }
 
 int af_lua_store_unpack(lua_State *L, af_store *s, int db, const char *key, size_t klen, int n,
 			int room)
 {
-	unpack_ctx u = {L, n, room, 0};
-	int rc = af_store_get(s, db, key, klen, unpack_value, &u);
+	int box = lua_gettop(L) + 1, pushed;
+	copy_box *b = push_copy(L);
+	int rc = af_store_get(s, db, key, klen, copy_value, b);
 
-	if (rc == AF_ENOTFOUND)
-		return 0;
-	return rc == AF_OK ? (u.pushed > 0 ? u.pushed : 0) : rc;
+	if (rc != AF_OK) {
+		lua_pop(L, 1);
+		return rc == AF_ENOTFOUND ? 0 : rc;
+	}
+	check_copy(L, b);
+	pushed = af_lua_unpack(L, b->p, b->len, n, room);
+	free_copy(b);
+	lua_remove(L, box);
+	return pushed > 0 ? pushed : 0;
 }
 
 /*
  * v1, v2, ... = store:unpack(db, key [, n [, room]]) : the first n packed
- * values of the record (see core.unpack), decoded straight from the map,
+ * values of the record (see core.unpack), decoded from a copy of it,
  * tables among them made with room for `room` more keys; nothing when the
  * key is absent or the record holds no packed values.
  */
@@ -294,16 +363,24 @@ static int l_store_deferred(lua_State *L)
 	return 1;
 }
 
+/* Copy a key and its value, each after its length. */
 static int collect(const void *key, size_t klen, const void *val, size_t vlen, void *ctx)
 {
-	lua_State *L = ctx;
-	lua_Integer n = (lua_Integer)luaL_len(L, -2) + 1;
-
-	lua_pushlstring(L, key, klen);
-	lua_rawseti(L, -3, n);
-	lua_pushlstring(L, val, vlen);
-	lua_rawseti(L, -2, n);
+	copy_add(ctx, &klen, sizeof klen);
+	copy_add(ctx, key, klen);
+	copy_add(ctx, &vlen, sizeof vlen);
+	copy_add(ctx, val, vlen);
 	return 0;
+}
+
+/* Push the string that follows its length at b->p + *at; *at moves past it. */
+static void push_collected(lua_State *L, const copy_box *b, size_t *at)
+{
+	size_t len;
+
+	memcpy(&len, b->p + *at, sizeof len);
+	lua_pushlstring(L, b->p + *at + sizeof len, len);
+	*at += sizeof len + len;
 }
 
 /* keys, values = store:scan(db [, prefix]) */
@@ -313,11 +390,21 @@ static int l_store_scan(lua_State *L)
 	int db = luaL_checkoption(L, 2, NULL, db_names);
 	size_t plen = 0;
 	const char *prefix = luaL_optlstring(L, 3, "", &plen);
+	copy_box *b = push_copy(L);
+	size_t at = 0;
 
-	lua_newtable(L);
-	lua_newtable(L);
-	if (af_store_scan(s, db, prefix, plen, collect, L) != AF_OK)
+	if (af_store_scan(s, db, prefix, plen, collect, b) != AF_OK)
 		return raise_io(L);
+	check_copy(L, b);
+	lua_newtable(L);
+	lua_newtable(L);
+	for (lua_Integer n = 1; at < b->len; n++) {
+		push_collected(L, b, &at);
+		lua_rawseti(L, -3, n);
+		push_collected(L, b, &at);
+		lua_rawseti(L, -2, n);
+	}
+	free_copy(b);
 	return 2;
 }
 
@@ -867,6 +954,10 @@ void af_store_lua_open(lua_State *L)
 	luaL_newmetatable(L, ERROR_MT);
 	lua_pushcfunction(L, error_tostring);
 	lua_setfield(L, -2, "__tostring");
+	lua_pop(L, 1);
+	luaL_newmetatable(L, COPY_MT);
+	lua_pushcfunction(L, copy_gc);
+	lua_setfield(L, -2, "__gc");
 	lua_pop(L, 1);
 	lua_newtable(L);
 	lua_setfield(L, LUA_REGISTRYINDEX, STORE_MT ".open");
