@@ -4,6 +4,7 @@
  * log:write(level, component, message [, context]) ; nil, err
  * log:write_step(level, run_id, agent, result) ; nil, err
  * log:flush() ; nil, err
+ * log is closed by `local log <close> = ...` or the collector
  * json = core.log_json(context)
  * json = core.log_step_json(run_id, agent, result)
  *
@@ -410,7 +411,8 @@ static int l_log_flush(lua_State *L)
 	return 1;
 }
 
-static int l_log_gc(lua_State *L)
+/* __gc and __close: close the log (once), writing what it holds. */
+static int l_log_close(lua_State *L)
 {
 	af_log **l = luaL_checkudata(L, 1, LOG_MT);
 
@@ -557,8 +559,10 @@ void af_log_lua_open(lua_State *L)
 	lua_setfield(L, -3, "write_step");
 	luaL_setfuncs(L, methods, 1);
 	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, l_log_gc);
+	lua_pushcfunction(L, l_log_close);
 	lua_setfield(L, -2, "__gc");
+	lua_pushcfunction(L, l_log_close);
+	lua_setfield(L, -2, "__close");
 	lua_pop(L, 1);
 	lua_pushcfunction(L, l_log_open);
 	lua_setfield(L, -2, "log_open");

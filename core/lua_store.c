@@ -64,7 +64,8 @@ static af_store *check_store(lua_State *L)
 
 /*
  * store = core.store_open(dir) ; nil, err. One environment per process:
- * a second call with the same dir returns the same store.
+ * a second call with the same dir returns the same store, until it is
+ * closed (`local s <close> = core.store_open(dir)`, or the collector).
  */
 static int l_store_open(lua_State *L)
 {
@@ -76,9 +77,11 @@ static int l_store_open(lua_State *L)
 	if (lua_getfield(L, -1, dir) == LUA_TUSERDATA)
 		return 1;
 	lua_pop(L, 1);
-	ud = lua_newuserdatauv(L, sizeof *ud, 0);
+	ud = lua_newuserdatauv(L, sizeof *ud, 1);
 	*ud = NULL;
 	luaL_setmetatable(L, STORE_MT);
+	lua_pushvalue(L, 1); /* the dir, to forget the store by when it is closed */
+	lua_setiuservalue(L, -2, 1);
 	if (af_store_open(ud, dir, (size_t)(map > 0 ? map : 0)) != AF_OK) {
 		lua_pushnil(L);
 		lua_pushstring(L, af_error_last());
@@ -89,12 +92,23 @@ static int l_store_open(lua_State *L)
 	return 1;
 }
 
-static int l_store_gc(lua_State *L)
+/* __gc and __close: close the store (once) and let store_open open its dir again. */
+static int l_store_close(lua_State *L)
 {
 	af_store **s = luaL_checkudata(L, 1, STORE_MT);
 
+	if (!*s)
+		return 0;
 	af_store_close(*s);
 	*s = NULL;
+	lua_getfield(L, LUA_REGISTRYINDEX, STORE_MT ".open");
+	lua_getiuservalue(L, 1, 1);
+	lua_pushvalue(L, -1);
+	if (lua_rawget(L, -3) == LUA_TUSERDATA && lua_rawequal(L, -1, 1)) {
+		lua_pop(L, 1);
+		lua_pushnil(L);
+		lua_rawset(L, -3);
+	}
 	return 0;
 }
 
@@ -948,8 +962,10 @@ void af_store_lua_open(lua_State *L)
 	lua_pushvalue(L, -2);
 	luaL_setfuncs(L, store_methods, 1);
 	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, l_store_gc);
+	lua_pushcfunction(L, l_store_close);
 	lua_setfield(L, -2, "__gc");
+	lua_pushcfunction(L, l_store_close);
+	lua_setfield(L, -2, "__close");
 	lua_pop(L, 1);
 	luaL_newmetatable(L, ERROR_MT);
 	lua_pushcfunction(L, error_tostring);
