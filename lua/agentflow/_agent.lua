@@ -5,6 +5,7 @@ local core = require "agentflow.core"
 local agents = require "agentflow.agents"
 local cache = require "agentflow._cache"
 local exec = require "agentflow._exec"
+local executors = require "agentflow.executors"
 local journal = require "agentflow._journal"
 local log = require "agentflow.log"
 local plan = require "agentflow._plan"
@@ -23,7 +24,6 @@ M.DEFAULTS = { retries = 3, backoff = 1, backoff_max = 30, critical = true, thro
 local settings = { executors = {} } -- af.configure
 local agent_sems, executor_sems = {}, {} -- name -> semaphore
 local next_start = {}                  -- "agent:NAME" / "executor:NAME" -> earliest next start
-local executors = {}                   -- name -> executor module
 
 -- Reasons a retry cannot help: the program is missing, the task cannot be
 -- sent, or the program answers nonsense or more than max_output.
@@ -109,15 +109,6 @@ local function stagger(key, gap)
   end
 end
 
-local function executor(name)
-  local e = executors[name]
-  if not e then
-    e = require("agentflow.executors." .. name)
-    executors[name] = e
-  end
-  return e
-end
-
 -- One attempt: take the agent's and the executor's slots, then run.
 local function attempt(call, def)
   local es = settings.executors[def.executor]
@@ -134,7 +125,7 @@ local function attempt(call, def)
     return { status = "skipped", reason = "budget",
       error = string.format("the budget is spent ($%.4f)", spent.total) }
   end
-  local r = executor(def.executor).run(def, call.task, { timeout = def.timeout, budget_usd = budget })
+  local r = executors.get(def.executor).run(def, call.task, { timeout = def.timeout, budget_usd = budget })
   if type(r) ~= "table" or type(r.status) ~= "string" then
     return { status = "failed", reason = "invalid_output",
       error = "the executor returned no result record" }

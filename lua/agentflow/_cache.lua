@@ -11,6 +11,7 @@
 local cjson = require "cjson.safe"
 local canon = require "agentflow._canon"
 local core = require "agentflow.core"
+local executors = require "agentflow.executors"
 local files = require "agentflow._files"
 local store = require "agentflow._store"
 local util = require "agentflow._util"
@@ -183,7 +184,7 @@ local agent_lineage = {}
 local function executor_version(name)
   local v = executor_versions[name]
   if not v then
-    v = name .. "/" .. (require("agentflow.executors." .. name).version or "?")
+    v = name .. "/" .. (executors.get(name).version or "?")
     executor_versions[name] = v
   end
   return v

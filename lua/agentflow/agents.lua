@@ -4,15 +4,12 @@
 -- grace, fallback, critical, cache, invalidate_on, max_concurrency, stagger, env,
 -- description, model. Unknown keys are kept, as in agent files.
 local core = require "agentflow.core"
+local executors = require "agentflow.executors"
 local util = require "agentflow._util"
 
 local M = {}
 
 local defs = {}
-
-local EXECUTORS = { claude = true, codex = true, gemini = true, command = true, lua = true,
-  plan = true }
-local EXECUTOR_NAMES = "claude, codex, gemini, command, lua, plan"
 
 --- Lua's type name for each known key; durations are checked separately.
 local TYPES = {
@@ -106,8 +103,8 @@ end
 local function executor_of(level, name, def)
   local executor = def.executor or (def.command and "command") or (def.run and "lua")
     or M.default_executor()
-  if not EXECUTORS[executor] then
-    util.fail(level + 1, "agent %q: unknown executor %q (known: %s)", name, executor, EXECUTOR_NAMES)
+  if not executors.exists(executor) then
+    util.fail(level + 1, "agent %q: %s", name, executors.unknown(executor))
   end
   if executor == "command" and not def.command then
     util.fail(level + 1, "agent %q: the command executor needs command = {program, args...}", name)
