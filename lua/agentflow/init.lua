@@ -22,7 +22,7 @@ function M.script_path()
 end
 
 -- os.time() and math.random go through the journal during workflow runs.
-require("agentflow._values").install()
+require("agentflow._values").install(M)
 
 -- Fields that live in other modules: af.NAME loads the module on first use.
 local lazy = {
@@ -34,7 +34,7 @@ local lazy = {
   configure = { "agentflow._agent", "configure" },
   define_agent = { "agentflow.agents", "define" },
   run_id = { "agentflow._run", "id" },
-  checkpoint = { "agentflow._run", "user_checkpoint" },
+  checkpoint = { "agentflow._steps", "user_checkpoint" },
   sequential = { "agentflow.flow", "sequential" },
   parallel = { "agentflow.flow", "parallel" },
   conditional = { "agentflow.flow", "conditional" },
@@ -45,6 +45,11 @@ local lazy = {
   log = { "agentflow.log" },
   planning = { "agentflow._plan", "active" },
   write_file = { "agentflow._write", "write_file" },
+  -- Not for workflows: where a module low in the library calls one above
+  -- it, it goes through these, so that no module requires one above it
+  -- and a start loads only what it uses (tools/lua-deps).
+  _record_value = { "agentflow._record", "read" },
+  _close_run = { "agentflow._steps", "finish" },
 }
 
 return setmetatable(M, {
