@@ -1,5 +1,5 @@
---- The five orchestration patterns (sequential, parallel, conditional,
--- iterative, pipeline) and af.orchestrate, which applies one by name.
+--- The orchestration patterns (_patterns.lua lists them) and
+-- af.orchestrate, which applies one by name.
 --
 -- A step is a function or an agent spec: a table with `agent` and the
 -- options of af.agent ({agent = "linter", prompt = "..."}). Specs are
@@ -13,6 +13,7 @@ local log = require "agentflow.log"
 local patterns = require "agentflow.patterns"
 local plan = require "agentflow._plan"
 local progress = require "agentflow._progress"
+local registry = require "agentflow._patterns"
 local run = require "agentflow._run"
 local runsteps = require "agentflow._steps"
 local util = require "agentflow._util"
@@ -319,6 +320,7 @@ function M.pipeline(stages, input, opts)
   return single and values[1] or values
 end
 
+-- How af.orchestrate applies each pattern of _patterns.lua to its fields.
 local PATTERNS = {
   sequential = function(o)
     return M.sequential(o.steps)
@@ -345,7 +347,7 @@ local PATTERNS = {
   end,
 }
 
-M.PATTERN_NAMES = { "sequential", "parallel", "conditional", "iterative", "pipeline" }
+M.PATTERN_NAMES = registry.NAMES
 
 --- results, pattern = af.orchestrate{description, steps, pattern, max,
 -- stop, condition, input}: the named pattern applied to the steps; without

@@ -35,11 +35,6 @@ local lazy = {
   define_agent = { "agentflow.agents", "define" },
   run_id = { "agentflow._run", "id" },
   checkpoint = { "agentflow._steps", "user_checkpoint" },
-  sequential = { "agentflow.flow", "sequential" },
-  parallel = { "agentflow.flow", "parallel" },
-  conditional = { "agentflow.flow", "conditional" },
-  iterative = { "agentflow.flow", "iterative" },
-  pipeline = { "agentflow.flow", "pipeline" },
   orchestrate = { "agentflow.flow", "orchestrate" },
   select_pattern = { "agentflow.patterns", "select" },
   log = { "agentflow.log" },
@@ -51,6 +46,10 @@ local lazy = {
   _record_value = { "agentflow._record", "read" },
   _close_run = { "agentflow._steps", "finish" },
 }
+-- af.sequential, af.parallel, ...: flow.lua has a function per pattern.
+for _, name in ipairs(require("agentflow._patterns").NAMES) do
+  lazy[name] = { "agentflow.flow", name }
+end
 
 return setmetatable(M, {
   __index = function(t, key)

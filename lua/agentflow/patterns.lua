@@ -13,10 +13,12 @@
 -- .agentflow/patterns.lua (see the README), and measures a change with
 -- `agentflow patterns test tests/patterns/tune.tsv`.
 local core = require "agentflow.core"
+local registry = require "agentflow._patterns"
 
 local M = {}
 
-M.PATTERNS = { "sequential", "parallel", "conditional", "iterative", "pipeline" }
+--- The patterns chosen among (_patterns.lua).
+M.PATTERNS = registry.NAMES
 
 --- The answer when no rule fires: doing things in order is the safe reading.
 M.DEFAULT = "sequential"

@@ -33,13 +33,13 @@ local d = require "d"
     { module = "c.*", in_function = true }, { module = "d", in_function = false } }, found)
 end)
 
-t.test("agentflow -e loads af and the value hooks only", function()
+t.test("agentflow -e loads af, the value hooks and the pattern names only", function()
   local p = io.popen(os.getenv("AGENTFLOW") .. [[ -e 'local t = {}
     for k in pairs(package.loaded) do if k:find("^agentflow") then t[#t + 1] = k end end
     table.sort(t) print(table.concat(t, " "))']])
   local out = p:read("a")
   p:close()
-  t.eq("agentflow agentflow._values agentflow.core\n", out)
+  t.eq("agentflow agentflow._patterns agentflow._values agentflow.core\n", out)
 end)
 
 t.done()
