@@ -31,8 +31,10 @@
 -- fallbacks, caching, the journal and the fields agent, attempts, duration,
 -- cached, key, run_id, step are added by the caller (_agent.lua): an executor
 -- runs one attempt and never retries itself. Anything but a table with a
--- string `status` is a failure with reason "invalid_output"; an error it
--- raises is a failure of that attempt.
+-- string `status` is a failure with reason "invalid_output". An error it
+-- raises is not a failure record: it ends the step and is raised at the
+-- af.agent call, without retry or fallback, so expected failures are
+-- returned as records (the lua executor turns its agent's errors into one).
 local core = require "agentflow.core"
 local util = require "agentflow._util"
 
