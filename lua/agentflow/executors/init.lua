@@ -15,12 +15,12 @@
 --   def   the agent's definition, normalized (agents.lua): name, executor,
 --         prompt, files, params, env, cwd, model, max_output, timeout, and
 --         the executor's own keys (command, run, cli, system_prompt, ...);
---   task  what the step asks: {agent, prompt, files (paths, sorted), params,
---         run_id, step, idempotency_key}. idempotency_key is
---         "RUN_ID:STEP_IDENTITY", the same in every attempt and every resume
---         of the step: a step left started when a run was killed runs again
---         (at least once), and an executor that changes the world uses the
---         key to do it once;
+--   task  what the step asks: {agent, prompt, files (the declared paths
+--         and globs, as given), params, run_id, step, idempotency_key}.
+--         idempotency_key is "RUN_ID:STEP_IDENTITY", the same in every
+--         attempt and every resume of the step: a step left started when a
+--         run was killed runs again (at least once), and an executor that
+--         changes the world uses the key to do it once;
 --   opts  {timeout (seconds or nil), budget_usd (dollars left or nil)}.
 --
 -- It returns the result record: {status = "success"|"failed"|"skipped"|
