@@ -5,11 +5,14 @@ local core = require "agentflow.core"
 local agents = require "agentflow.agents"
 local cache = require "agentflow._cache"
 local exec = require "agentflow._exec"
+local executors = require "agentflow.executors"
+local files = require "agentflow._files"
 local journal = require "agentflow._journal"
 local log = require "agentflow.log"
 local plan = require "agentflow._plan"
 local replay = require "agentflow._replay"
 local run = require "agentflow._run"
+local steps = require "agentflow._steps"
 local sem = require "agentflow._sem"
 local store = require "agentflow._store"
 local util = require "agentflow._util"
@@ -23,7 +26,6 @@ M.DEFAULTS = { retries = 3, backoff = 1, backoff_max = 30, critical = true, thro
 local settings = { executors = {} } -- af.configure
 local agent_sems, executor_sems = {}, {} -- name -> semaphore
 local next_start = {}                  -- "agent:NAME" / "executor:NAME" -> earliest next start
-local executors = {}                   -- name -> executor module
 
 -- Reasons a retry cannot help: the program is missing, the task cannot be
 -- sent, or the program answers nonsense or more than max_output.
@@ -54,12 +56,7 @@ end
 
 -- Spending: the run's and each agent's, against --budget-usd / af.configure
 -- {budget_usd = X} and the agents' budget_usd.
-local spent = { total = 0, agents = {} }
-
---- Dollars spent so far: in all, and by agent.
-function M.spent()
-  return spent.total, spent.agents
-end
+local spent = run.state.spent
 
 -- What `def` may still spend (nil: no budget applies).
 local function remaining_budget(def)
@@ -109,15 +106,6 @@ local function stagger(key, gap)
   end
 end
 
-local function executor(name)
-  local e = executors[name]
-  if not e then
-    e = require("agentflow.executors." .. name)
-    executors[name] = e
-  end
-  return e
-end
-
 -- One attempt: take the agent's and the executor's slots, then run.
 local function attempt(call, def)
   local es = settings.executors[def.executor]
@@ -134,7 +122,7 @@ local function attempt(call, def)
     return { status = "skipped", reason = "budget",
       error = string.format("the budget is spent ($%.4f)", spent.total) }
   end
-  local r = executor(def.executor).run(def, call.task, { timeout = def.timeout, budget_usd = budget })
+  local r = executors.get(def.executor).run(def, call.task, { timeout = def.timeout, budget_usd = budget })
   if type(r) ~= "table" or type(r.status) ~= "string" then
     return { status = "failed", reason = "invalid_output",
       error = "the executor returned no result record" }
@@ -151,7 +139,7 @@ local function attempts(call, def)
   repeat
     if n > 0 then
       local delay = M.backoff_delay(def, n, r)
-      run.retrying(def.name, n, delay, r)
+      steps.retrying(def.name, n, delay, r)
       core.sleep(delay)
     end
     n = n + 1
@@ -219,7 +207,7 @@ local function run_chain(call)
     if r.status == "success" then
       r.status = "degraded"
       r.fallback = def.name
-      run.degrade(string.format("step %d: %s failed (%s); its fallback %s answered",
+      steps.degrade(string.format("step %d: %s failed (%s); its fallback %s answered",
         call.task.step, call.name, failed.error or failed.reason or "failed", def.name))
     end
   end
@@ -232,7 +220,7 @@ end
 -- that fails the run.
 local function settle(call, r)
   if r.status == "skipped" and r.reason == "budget" then
-    run.degrade(string.format("step %d: %s skipped: %s", r.step, call.name, r.error))
+    steps.degrade(string.format("step %d: %s skipped: %s", r.step, call.name, r.error))
   end
   if r.status ~= "failed" then
     return nil
@@ -243,7 +231,7 @@ local function settle(call, r)
   end
   if not critical then
     r.status = "skipped"
-    run.degrade(string.format("step %d: %s failed and was skipped (critical = false): %s",
+    steps.degrade(string.format("step %d: %s failed and was skipped (critical = false): %s",
       r.step, call.name, r.error or r.reason or "failed"))
     return nil
   end
@@ -317,7 +305,7 @@ local function new_task(call, step)
   return {
     agent = call.name,
     prompt = def.prompt or "",
-    files = def.files and require("agentflow._files").paths(def.files) or {},
+    files = def.files and files.paths(def.files) or {},
     params = def.params or {},
     run_id = id,
     step = step,
@@ -448,7 +436,7 @@ end
 -- started (now).
 local function begin_step(name, executor, prompt)
   local started = core.monotonic()
-  local step, sid = run.begin_step(name)
+  local step, sid = steps.begin_step(name)
   log_started(step, name, executor, prompt)
   return step, sid, started
 end
@@ -461,18 +449,18 @@ local function run_step(call)
   local c = identity(call)
   if plan.active() then
     local r = plan.step(call.name, step, call.def.cache ~= false, c, call.unknown)
-    run.end_step(call.name, r)
+    steps.end_step(call.name, r)
     return r
   end
   local ok, r = pcall(result_of, call, c)
   if not ok then
-    run.end_step(call.name, nil)
+    steps.end_step(call.name, nil)
     error(r, 0)
   end
   record(call.name, call.task.run_id, call.task.step, r, started)
   r.key = c and c.key
   local failure = settle(call, r)
-  run.end_step(call.name, r)
+  steps.end_step(call.name, r)
   if not r.replayed then
     journal_step(call, r, c)
   end
@@ -528,9 +516,9 @@ local function quick_hit(name, opts)
     ok, key = pcall(cache.key, def, cache.definition_hash(def, o), prompt, params, patterns)
   end
   -- the step's number and identity if it is a hit: nothing runs before
-  -- run.step_at_once takes them. The run's first step takes the full path,
+  -- steps.step_at_once takes them. The run's first step takes the full path,
   -- which records the run's start before the step's records.
-  local step, sid = run.next_step()
+  local step, sid = steps.next_step()
   if not ok or inflight[key] or step == 1 then
     return nil
   end
@@ -543,7 +531,7 @@ local function quick_hit(name, opts)
   if n >= journal.HIT_CHUNK then
     journal.write_hits()
   end
-  run.step_at_once(name, r, logged)
+  steps.step_at_once(name, r, logged)
   return r
 end
 
@@ -573,7 +561,7 @@ function M.configure(opts)
   end
   if opts.configs ~= nil then
     util.check(1, fname, "configs", opts.configs, "table")
-    local bad = require("agentflow._files").check(opts.configs, "configs")
+    local bad = files.check(opts.configs, "configs")
     if bad then
       util.fail(1, "%s: %s", fname, bad)
     end
@@ -583,7 +571,7 @@ function M.configure(opts)
     if math.type(opts.jobs) ~= "integer" or opts.jobs < 1 then
       util.fail(1, "%s: jobs must be a whole number >= 1", fname)
     end
-    require("agentflow._exec").set_jobs(opts.jobs)
+    exec.set_jobs(opts.jobs)
   end
   util.check(1, fname, "executors", opts.executors, "table", true)
   for name, e in pairs(opts.executors or {}) do

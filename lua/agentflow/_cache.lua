@@ -11,7 +11,11 @@
 local cjson = require "cjson.safe"
 local canon = require "agentflow._canon"
 local core = require "agentflow.core"
+local executors = require "agentflow.executors"
 local files = require "agentflow._files"
+local journal = require "agentflow._journal"
+local log = require "agentflow.log"
+local run = require "agentflow._run"
 local store = require "agentflow._store"
 local util = require "agentflow._util"
 
@@ -183,7 +187,7 @@ local agent_lineage = {}
 local function executor_version(name)
   local v = executor_versions[name]
   if not v then
-    v = name .. "/" .. (require("agentflow.executors." .. name).version or "?")
+    v = name .. "/" .. (executors.get(name).version or "?")
     executor_versions[name] = v
   end
   return v
@@ -445,7 +449,7 @@ end
 
 local function start_counting()
   counts = { hits = core.tally(), misses = core.tally(), access = core.tally() }
-  require("agentflow._run").on_finish(write_counts)
+  run.on_finish(write_counts)
   return counts
 end
 
@@ -455,7 +459,7 @@ end
 function M.recorder(run_id)
   if not recorder and store.get() then
     local c = counts or start_counting()
-    recorder = core.hit_recorder(store.get(), M.VERSION, require("agentflow._journal").hit_lines(run_id),
+    recorder = core.hit_recorder(store.get(), M.VERSION, journal.hit_lines(run_id),
       c.hits, c.access)
   end
   return recorder
@@ -484,7 +488,7 @@ end
 --- Count and log a miss of `agent` ("ttl" or "miss").
 function M.count_miss(agent, key, why)
   (counts or start_counting()).misses:add(agent)
-  require("agentflow.log").write("INFO", "cache", "cache miss", { agent = agent, key = key,
+  log.write("INFO", "cache", "cache miss", { agent = agent, key = key,
     reason = why == "ttl" and "ttl" or "no entry" })
 end
 

@@ -1,13 +1,14 @@
 --- af.now and af.sleep.
 local core = require "agentflow.core"
 local util = require "agentflow._util"
+local values = require "agentflow._values"
 
 local M = {}
 
 --- Wall-clock time in seconds since the epoch, with sub-second precision
 -- (journaled: a resumed run reads what the first run read).
 function M.now()
-  return require("agentflow._values").read("now", core.now)
+  return values.read("now", core.now)
 end
 
 --- Let the other branches run for `d` (seconds or "300ms"); 0 yields one

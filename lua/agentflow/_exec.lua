@@ -1,7 +1,15 @@
 --- af.exec: run a program without a shell, in its own process group, with
 -- an allow-listed environment, under the run's `--jobs` limit.
+local canon = require "agentflow._canon"
 local core = require "agentflow.core"
+local journal = require "agentflow._journal"
+local log = require "agentflow.log"
+local plan = require "agentflow._plan"
+local replay = require "agentflow._replay"
+local run = require "agentflow._run"
 local sem = require "agentflow._sem"
+local steps = require "agentflow._steps"
+local store = require "agentflow._store"
 local util = require "agentflow._util"
 
 local M = {}
@@ -161,7 +169,7 @@ local function spawn(argv, c)
   c.env = marked(c.env, at)
   local ok, err = true, nil
   c.on_spawn = function(pid)
-    ok, err = pcall(require("agentflow._journal").spawned, at.run_id, at.slot, pid, core.pid_start(pid))
+    ok, err = pcall(journal.spawned, at.run_id, at.slot, pid, core.pid_start(pid))
   end
   local r = core.exec(argv, c)
   if not ok then
@@ -175,7 +183,7 @@ end
 function M.exec(argv, opts)
   local c = request(1, argv, opts)
   if core.options.plan then
-    return require("agentflow._plan").exec(argv)
+    return plan.exec(argv)
   end
   local r = spawn(argv, c)
   return r
@@ -184,7 +192,7 @@ end
 -- The identity of a request: a resumed run replays an exec step only when
 -- it asks for the same thing (environment values enter hashed).
 local function exec_key(argv, c)
-  return require("agentflow._canon").hash({ argv, c.stdin or "", c.cwd or "", c.env })
+  return canon.hash({ argv, c.stdin or "", c.cwd or "", c.env })
 end
 
 -- The result record of a process step whose af.exec result is `res`.
@@ -201,9 +209,9 @@ local function truncated(step, name, res)
   local streams = (res.stdout_truncated and "stdout" or "")
     .. (res.stdout_truncated and res.stderr_truncated and " and " or "")
     .. (res.stderr_truncated and "stderr" or "")
-  require("agentflow.log").write("WARN", "step", "output truncated", { step = step, program = name,
+  log.write("WARN", "step", "output truncated", { step = step, program = name,
     streams = streams })
-  require("agentflow._run").warn("step %d (%s): its %s was cut at max_output", step, name, streams)
+  run.warn("step %d (%s): its %s was cut at max_output", step, name, streams)
 end
 
 -- A journaled process step of the workflow (see af_exec): its start with
@@ -212,15 +220,12 @@ end
 -- a resume can end one a crash left running (one spawned an instant before
 -- the crash it finds by AGENTFLOW_RUN_ID).
 local function exec_step(argv, c)
-  local run = require("agentflow._run")
-  local journal = require("agentflow._journal")
-  local replay = require("agentflow._replay")
   local name = argv[1]:match("[^/]*$")
-  local step, sid = run.begin_step(name)
+  local step, sid = steps.begin_step(name)
   local key = exec_key(argv, c)
   local replayed = replay.result(step, sid, name, key)
   if replayed then
-    run.end_step(name, replayed)
+    steps.end_step(name, replayed)
     return replayed.output
   end
   local id, attempt = run.id(), run.attempt()
@@ -231,7 +236,7 @@ local function exec_step(argv, c)
     return spawn(argv, c)
   end)
   if not ok then
-    run.end_step(name, nil)
+    steps.end_step(name, nil)
     error(res, 0)
   end
   if res.stdout_truncated or res.stderr_truncated then
@@ -241,7 +246,7 @@ local function exec_step(argv, c)
   journal.step({ run_id = id, step = step, sid = sid, slot = slot, attempt = attempt, kind = "exec",
     agent = name, key = key, status = r.status, error = r.error,
     started_at = core.now() - r.duration, finished_at = core.now() }, r, true)
-  run.end_step(name, r)
+  steps.end_step(name, r)
   return res
 end
 
@@ -252,9 +257,9 @@ end
 function M.af_exec(argv, opts)
   local c = request(1, argv, opts)
   if core.options.plan then
-    return require("agentflow._plan").exec(argv)
+    return plan.exec(argv)
   end
-  if not core.options.workflow or not require("agentflow._store").get() then
+  if not core.options.workflow or not store.get() then
     local r = spawn(argv, c)
     return r
   end

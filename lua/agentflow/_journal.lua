@@ -21,6 +21,7 @@
 -- the record of the latest attempt counts.
 local cjson = require "cjson.safe"
 local core = require "agentflow.core"
+local run = require "agentflow._run"
 local store = require "agentflow._store"
 local util = require "agentflow._util"
 
@@ -169,7 +170,7 @@ end
 -- lines; the rest is written when the run finishes.
 function M.hit_lines(run_id, attempt)
   if not hits_run then
-    require("agentflow._run").on_finish(function()
+    run.on_finish(function()
       M.write_hits()
       store.flush()
     end)

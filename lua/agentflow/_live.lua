@@ -4,6 +4,7 @@
 local cjson = require "cjson.safe"
 local core = require "agentflow.core"
 local metrics = require "agentflow.metrics"
+local run = require "agentflow._run"
 
 local M = {}
 
@@ -34,7 +35,7 @@ local function render_metrics()
   extra:family("agentflow_run_start_time_seconds", "gauge", "When the current run started (Unix time).")
   extra:sample("agentflow_run_start_time_seconds", nil, started)
   extra:family("agentflow_run_info", "gauge", "The current run (always 1).")
-  extra:sample("agentflow_run_info", { run_id = require("agentflow._run").id(),
+  extra:sample("agentflow_run_info", { run_id = run.id(),
     workflow = (core.script_path() or "(chunk)"):match("[^/]*$") }, 1)
   return d .. extra:text()
 end
@@ -43,7 +44,7 @@ local function handler(method, path)
   if path == "/metrics" then
     return 200, "text/plain; version=0.0.4", render_metrics()
   elseif path == "/health" then
-    return 200, "application/json", cjson.encode({ status = "ok", run_id = require("agentflow._run").id(),
+    return 200, "application/json", cjson.encode({ status = "ok", run_id = run.id(),
       running = running, uptime_seconds = core.now() - started }) .. "\n"
   end
   return 404, "text/plain", "not found: " .. path .. " (try /metrics or /health)\n"
@@ -56,7 +57,7 @@ function M.start(addr)
   if not server then
     return nil, err
   end
-  require("agentflow._run").on_finish(function()
+  run.on_finish(function()
     server:close()
   end)
   local host = addr:match("^(.*):%d+$")

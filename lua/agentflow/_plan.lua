@@ -4,6 +4,7 @@
 -- anything else returns a result with status "planned", and what depends
 -- on one is shown as a step the plan cannot see past. With --json, each
 -- line is a JSON object instead.
+local cache = require "agentflow._cache"
 local cjson = require "cjson.safe"
 local core = require "agentflow.core"
 local util = require "agentflow._util"
@@ -63,9 +64,9 @@ function M.step(name, step, cacheable, c, unknown)
     line("MISS", step, name)
     return planned
   end
-  local state, reasons = require("agentflow._cache").explain(c)
+  local state, reasons = cache.explain(c)
   if state == "hit" then
-    local r = require("agentflow._cache").hit(c)
+    local r = cache.hit(c)
     r.agent, r.step = name, step
     line("HIT", step, name, nil, c)
     return r

@@ -14,6 +14,7 @@
 -- it replays are copied into its own journal.
 local core = require "agentflow.core"
 local journal = require "agentflow._journal"
+local run = require "agentflow._run"
 
 local M = {}
 
@@ -93,7 +94,7 @@ function M.result(step, sid, agent, key)
   end
   if rec.agent ~= agent or rec.key ~= key then
     ended = true
-    require("agentflow._run").warn(
+    run.warn(
       "step %d: the workflow differs from the journal (recorded %s, now %s%s); replay ends here",
       step, tostring(rec.agent), agent, rec.agent == agent and " with other inputs" or "")
     return nil
@@ -102,7 +103,7 @@ function M.result(step, sid, agent, key)
     return nil -- started or failed: it runs again; a hit: the cache answers
   end
   if run_id ~= core.options.resume then
-    journal.copy(require("agentflow._run").id(), rec)
+    journal.copy(run.id(), rec)
   end
   local r = journal.result_of(rec)
   r.replayed = true

@@ -1,9 +1,14 @@
 --- Run records: one per run of a workflow, in the runs database, keyed by
 -- run id. Made at the run's first step, updated when it ends; a record
 -- still "running" whose process is gone reads as "interrupted".
+local cache = require "agentflow._cache"
 local cjson = require "cjson.safe"
 local core = require "agentflow.core"
+local journal = require "agentflow._journal"
+local log = require "agentflow.log"
+local run = require "agentflow._run"
 local store = require "agentflow._store"
+local util = require "agentflow._util"
 
 local M = {}
 
@@ -75,8 +80,9 @@ function M.begin(id)
     resumes = previous and (previous.resumes or 0) + 1 or nil,
     parent = core.options.parent,
   }
+  run.state.attempt = current.resumes or 0
   write(current)
-  require("agentflow.log").write("INFO", "run", previous and "run resumed" or "run started",
+  log.write("INFO", "run", previous and "run resumed" or "run started",
     { workflow = current.workflow, args = current.args, parent = current.parent })
 end
 
@@ -92,7 +98,6 @@ end
 M.RETENTION = 30 * 86400
 
 local function blob_refs(s, used)
-  local cache = require "agentflow._cache"
   local _, entries = s:scan("entries")
   for _, raw in ipairs(entries) do
     local e = cache.decode_entry(raw)
@@ -149,7 +154,7 @@ end
 
 local function retention()
   local env = core.environ().AGENTFLOW_RETENTION
-  return env and require("agentflow._util").seconds(env) or M.RETENTION
+  return env and util.seconds(env) or M.RETENTION
 end
 
 -- Prune once a day at most (the time of the last one is a counter).
@@ -175,9 +180,9 @@ function M.finish(status, counts, duration, pattern)
   current.steps = counts
   current.duration = duration
   write(current)
-  require("agentflow.log").write(status == "failed" and "ERROR" or status == "done" and "INFO" or "WARN",
+  log.write(status == "failed" and "ERROR" or status == "done" and "INFO" or "WARN",
     "run", "run ended", { workflow = current.workflow, status = status, duration = duration,
-      steps = counts, cost_usd = require("agentflow._agent").spent(), pattern = pattern })
+      steps = counts, cost_usd = run.spent(), pattern = pattern })
   maybe_prune()
 end
 
@@ -189,7 +194,7 @@ end
 local function close_from_journal(rec)
   local began = rec.resumed_at or rec.started_at or 0
   local counts, last = {}, began
-  for _, step in ipairs(require("agentflow._journal").steps(rec.run_id)) do
+  for _, step in ipairs(journal.steps(rec.run_id)) do
     if step.state ~= "started" then
       local status = step.result and step.result.status or step.status or "success"
       counts[status] = (counts[status] or 0) + 1

@@ -9,6 +9,7 @@
 -- directory is read-only turns caching off with one warning; a damaged one
 -- is an error (exit 74) that says how to reset it.
 local core = require "agentflow.core"
+local run = require "agentflow._run"
 local util = require "agentflow._util"
 
 local M = {}
@@ -34,7 +35,7 @@ function M.exists()
 end
 
 local function warn(msg)
-  require("agentflow._run").warn("%s", msg)
+  run.warn("%s", msg)
 end
 
 --- The store, or nil when it cannot be used (after one warning). Under
@@ -59,7 +60,7 @@ function M.get()
     warn("the cache and the journal are off: " .. tostring(err))
     return nil
   end
-  require("agentflow._run").on_finish(M.flush)
+  run.on_finish(M.flush)
   return store
 end
 

@@ -1,4 +1,6 @@
 --- Small helpers shared by the library: durations, argument checks, names.
+local cjson = require "cjson.safe"
+
 local M = {}
 
 local UNITS = { ms = 0.001, s = 1, m = 60, h = 3600, d = 86400 }
@@ -139,7 +141,6 @@ end
 --- cjson.encode(obj) with the lists of `arrays` ({name = list}) added as
 -- JSON arrays, empty ones too: cjson 2.1.0 writes an empty table as {}.
 function M.json_with_arrays(obj, arrays)
-  local cjson = require "cjson.safe"
   local parts = {}
   for _, name in ipairs(M.sorted_keys(arrays)) do
     local list = arrays[name]

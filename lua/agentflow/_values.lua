@@ -7,46 +7,33 @@
 -- recorded values. Outside a workflow run (the REPL, -e) they are the live
 -- values, unrecorded.
 local core = require "agentflow.core"
-local ident = require "agentflow._ident"
 
 local M = {}
+
+-- The recording read (_record.lua), reached through the context install()
+-- was given: it needs the store and the journal, which a start that runs
+-- no workflow (-e, the REPL) never loads.
+local context
 
 local function recording()
   return core.options.workflow ~= nil and core.options.plan == nil
 end
 
---- The next value of `kind` ("now", "time", "random"): recorded on replay,
--- else live() — recorded for a later replay.
+--- The next value of `kind` ("now", "time", "random"): in a workflow run
+-- recorded (or replayed), else live(...).
 function M.read(kind, live, ...)
   if not recording() then
     return live(...)
   end
-  local store = require("agentflow._store")
-  local s = store.get()
-  local id = ident.next_value()
-  local v
-  local replay = require("agentflow._replay")
-  if s and replay.active() then
-    local raw = s:get("journal", replay.source() .. "/values/" .. id)
-    local k, x = (raw or ""):match("^(%a+) (.+)$")
-    if k == kind then
-      v = math.tointeger(tonumber(x)) or tonumber(x)
-    end
-  end
-  if v == nil then
-    v = live(...)
-  end
-  if s then
-    store.later({ "journal", require("agentflow._run").id() .. "/values/" .. id,
-      string.format(math.type(v) == "integer" and "%s %d" or "%s %.17g", kind, v) })
-  end
-  return v
+  return context._record_value(kind, live, ...)
 end
 
 local live_time, live_random = os.time, math.random
 
---- Route os.time() and math.random through the journal (once per state).
-function M.install()
+--- Route os.time() and math.random through the journal (once per state);
+-- `ctx` is af, whose lazy field _record_value loads the recording read.
+function M.install(ctx)
+  context = ctx
   os.time = function(t)
     if t ~= nil then
       return live_time(t)

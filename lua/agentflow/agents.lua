@@ -3,16 +3,16 @@
 -- command, run, ttl, retries, backoff, backoff_max, retry_on, timeout,
 -- grace, fallback, critical, cache, invalidate_on, max_concurrency, stagger, env,
 -- description, model. Unknown keys are kept, as in agent files.
+local agentfiles = require "agentflow._agentfiles"
 local core = require "agentflow.core"
+local executors = require "agentflow.executors"
+local files = require "agentflow._files"
+local run = require "agentflow._run"
 local util = require "agentflow._util"
 
 local M = {}
 
 local defs = {}
-
-local EXECUTORS = { claude = true, codex = true, gemini = true, command = true, lua = true,
-  plan = true }
-local EXECUTOR_NAMES = "claude, codex, gemini, command, lua, plan"
 
 --- Lua's type name for each known key; durations are checked separately.
 local TYPES = {
@@ -76,7 +76,7 @@ function M.normalize(level, where, def)
     check_command(level + 1, where, def.command)
   end
   for _, what in ipairs({ "files", "configs" }) do
-    local bad = def[what] and require("agentflow._files").check(def[what], what)
+    local bad = def[what] and files.check(def[what], what)
     if bad then
       util.fail(level + 1, "%s: %s", where, bad)
     end
@@ -96,7 +96,7 @@ function M.default_executor()
       default_executor = "claude"
     else
       default_executor = "plan"
-      require("agentflow._run").warn("claude is not on PATH: agents without an executor run through "
+      run.warn("claude is not on PATH: agents without an executor run through "
         .. "the plan executor (install Claude Code, or give the agent executor = ... or command = {...})")
     end
   end
@@ -106,8 +106,8 @@ end
 local function executor_of(level, name, def)
   local executor = def.executor or (def.command and "command") or (def.run and "lua")
     or M.default_executor()
-  if not EXECUTORS[executor] then
-    util.fail(level + 1, "agent %q: unknown executor %q (known: %s)", name, executor, EXECUTOR_NAMES)
+  if not executors.exists(executor) then
+    util.fail(level + 1, "agent %q: %s", name, executors.unknown(executor))
   end
   if executor == "command" and not def.command then
     util.fail(level + 1, "agent %q: the command executor needs command = {program, args...}", name)
@@ -148,8 +148,8 @@ end
 local file_agents -- name -> {def | error, path, origin}, loaded on first need
 local loaded = {}  -- name -> normalized definition from a file
 
-local function files()
-  file_agents = file_agents or require("agentflow._agentfiles").load()
+local function agent_files()
+  file_agents = file_agents or agentfiles.load()
   return file_agents
 end
 
@@ -158,7 +158,7 @@ local function from_file(name)
   if loaded[name] then
     return loaded[name]
   end
-  local f = files()[name]
+  local f = agent_files()[name]
   if not f then
     return nil
   end
@@ -185,7 +185,7 @@ function M.names()
   for name in pairs(defs) do
     seen[name] = true
   end
-  for name in pairs(files()) do
+  for name in pairs(agent_files()) do
     seen[name] = true
   end
   for name in pairs(seen) do
@@ -213,7 +213,7 @@ function M.list()
   local out = {}
   for _, name in ipairs(M.names()) do
     local ok, d = pcall(M.get, name)
-    local f = files()[name]
+    local f = agent_files()[name]
     if ok and d then
       out[#out + 1] = { name = name, description = d.description or "", executor = d.executor,
         source = defs[name] and "workflow" or d.source, definition = d }

@@ -1,15 +1,21 @@
---- The five orchestration patterns (sequential, parallel, conditional,
--- iterative, pipeline) and af.orchestrate, which applies one by name.
+--- The orchestration patterns (_patterns.lua lists them) and
+-- af.orchestrate, which applies one by name.
 --
 -- A step is a function or an agent spec: a table with `agent` and the
 -- options of af.agent ({agent = "linter", prompt = "..."}). Specs are
 -- checked when the pattern is called, so a misspelt agent fails at the
 -- caller's line before anything runs.
 local agent = require "agentflow._agent"
-local run = require "agentflow._run"
+local core = require "agentflow.core"
 local group = require "agentflow._group"
 local ident = require "agentflow._ident"
-local core = require "agentflow.core"
+local log = require "agentflow.log"
+local patterns = require "agentflow.patterns"
+local plan = require "agentflow._plan"
+local progress = require "agentflow._progress"
+local registry = require "agentflow._patterns"
+local run = require "agentflow._run"
+local runsteps = require "agentflow._steps"
 local util = require "agentflow._util"
 
 local M = {}
@@ -89,7 +95,7 @@ function M.sequential(steps, opts)
     end
     results[i] = prev
     if i % M.CHECKPOINT_EVERY == 0 then
-      run.checkpoint(nil, "sequential")
+      runsteps.checkpoint(nil, "sequential")
     end
   end
   return results
@@ -132,7 +138,7 @@ function M.parallel(steps, opts)
       results[i] = rs[i]()
     end
   end)
-  run.checkpoint(nil, "parallel")
+  runsteps.checkpoint(nil, "parallel")
   return results
 end
 
@@ -159,7 +165,7 @@ function M.conditional(predicate, then_step, else_step)
     predicate = predicate()
   end
   if is_result(predicate) and predicate.status == "planned" then
-    require("agentflow._plan").unknown_branch("af.conditional", predicate)
+    plan.unknown_branch("af.conditional", predicate)
     return predicate
   end
   local chosen = no
@@ -192,7 +198,7 @@ function M.iterative(opts, step)
     else
       last = body()
     end
-    run.checkpoint(nil, "iterative")
+    runsteps.checkpoint(nil, "iterative")
     if opts.stop and opts.stop(last, i) then
       break
     end
@@ -302,7 +308,7 @@ function M.pipeline(stages, input, opts)
       if live == 0 then
         close(chans[k + 1])
         if not g:stopping() then
-          run.checkpoint(nil, "pipeline")
+          runsteps.checkpoint(nil, "pipeline")
         end
       end
     end
@@ -314,6 +320,7 @@ function M.pipeline(stages, input, opts)
   return single and values[1] or values
 end
 
+-- How af.orchestrate applies each pattern of _patterns.lua to its fields.
 local PATTERNS = {
   sequential = function(o)
     return M.sequential(o.steps)
@@ -340,7 +347,7 @@ local PATTERNS = {
   end,
 }
 
-M.PATTERN_NAMES = { "sequential", "parallel", "conditional", "iterative", "pipeline" }
+M.PATTERN_NAMES = registry.NAMES
 
 --- results, pattern = af.orchestrate{description, steps, pattern, max,
 -- stop, condition, input}: the named pattern applied to the steps; without
@@ -358,16 +365,16 @@ function M.orchestrate(o)
     if not o.description then
       util.fail(1, "%s: give a pattern or a description to choose one from", fname)
     end
-    local chosen, _, reasons = require("agentflow.patterns").select(o.description)
+    local chosen, _, reasons = patterns.select(o.description)
     pattern = chosen
     local cues = {}
     for i = 1, math.min(3, #reasons) do
       cues[i] = string.format("%s \"%s\" +%.1f", reasons[i].pattern, reasons[i].cue, reasons[i].weight)
     end
     local why = #cues > 0 and table.concat(cues, ", ") or "no cue: the default"
-    require("agentflow._progress").message(string.format("af.orchestrate: pattern %s for %q (%s)",
+    progress.message(string.format("af.orchestrate: pattern %s for %q (%s)",
       pattern, o.description, why))
-    require("agentflow.log").write("INFO", "patterns", "pattern chosen", { pattern = pattern,
+    log.write("INFO", "patterns", "pattern chosen", { pattern = pattern,
       description = o.description, reasons = why })
   end
   local apply = PATTERNS[pattern]

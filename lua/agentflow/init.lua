@@ -22,7 +22,7 @@ function M.script_path()
 end
 
 -- os.time() and math.random go through the journal during workflow runs.
-require("agentflow._values").install()
+require("agentflow._values").install(M)
 
 -- Fields that live in other modules: af.NAME loads the module on first use.
 local lazy = {
@@ -34,18 +34,22 @@ local lazy = {
   configure = { "agentflow._agent", "configure" },
   define_agent = { "agentflow.agents", "define" },
   run_id = { "agentflow._run", "id" },
-  checkpoint = { "agentflow._run", "user_checkpoint" },
-  sequential = { "agentflow.flow", "sequential" },
-  parallel = { "agentflow.flow", "parallel" },
-  conditional = { "agentflow.flow", "conditional" },
-  iterative = { "agentflow.flow", "iterative" },
-  pipeline = { "agentflow.flow", "pipeline" },
+  checkpoint = { "agentflow._steps", "user_checkpoint" },
   orchestrate = { "agentflow.flow", "orchestrate" },
   select_pattern = { "agentflow.patterns", "select" },
   log = { "agentflow.log" },
   planning = { "agentflow._plan", "active" },
   write_file = { "agentflow._write", "write_file" },
+  -- Not for workflows: where a module low in the library calls one above
+  -- it, it goes through these, so that no module requires one above it
+  -- and a start loads only what it uses (tools/lua-deps).
+  _record_value = { "agentflow._record", "read" },
+  _close_run = { "agentflow._steps", "finish" },
 }
+-- af.sequential, af.parallel, ...: flow.lua has a function per pattern.
+for _, name in ipairs(require("agentflow._patterns").NAMES) do
+  lazy[name] = { "agentflow.flow", name }
+end
 
 return setmetatable(M, {
   __index = function(t, key)

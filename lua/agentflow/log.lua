@@ -5,6 +5,8 @@
 -- `run --log-level`, default INFO) are dropped. A workflow's own WARN and
 -- above also go to stderr as readable lines (INFO too with `run -v`).
 local core = require "agentflow.core"
+local progress = require "agentflow._progress"
+local run = require "agentflow._run"
 local util = require "agentflow._util"
 
 local M = {}
@@ -56,7 +58,7 @@ end
 -- The id of the workflow's run (stable for the process, so kept).
 local the_run_id
 local function run_id()
-  the_run_id = the_run_id or require("agentflow._run").id()
+  the_run_id = the_run_id or run.id()
   return the_run_id
 end
 
@@ -146,7 +148,7 @@ local function api(level)
     M.write(level, "workflow", message, context and util.copy(context) or nil)
     thresholds()
     if RANK[level] >= stderr_threshold then
-      require("agentflow._progress").message(level:lower() .. ": " .. message)
+      progress.message(level:lower() .. ": " .. message)
     end
   end
 end

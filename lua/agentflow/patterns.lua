@@ -12,9 +12,13 @@
 -- It is meant to be edited. A project adds or replaces rules in
 -- .agentflow/patterns.lua (see the README), and measures a change with
 -- `agentflow patterns test tests/patterns/tune.tsv`.
+local core = require "agentflow.core"
+local registry = require "agentflow._patterns"
+
 local M = {}
 
-M.PATTERNS = { "sequential", "parallel", "conditional", "iterative", "pipeline" }
+--- The patterns chosen among (_patterns.lua).
+M.PATTERNS = registry.NAMES
 
 --- The answer when no rule fires: doing things in order is the safe reading.
 M.DEFAULT = "sequential"
@@ -282,7 +286,7 @@ end
 -- a chunk called with this module; it may change M.rules (add, remove,
 -- reweigh) or return a new rules table.
 local function load_project_rules()
-  local dir = require("agentflow.core").state_dir()
+  local dir = core.state_dir()
   local path = dir and dir .. "/patterns.lua"
   local f = path and io.open(path, "r")
   if not f then

@@ -244,7 +244,7 @@ t.test("wrong argument types raise at the caller's line", function()
   t.raises_at(here(), "retries must be a whole number", function() af.agent("cat", { retries = -1 }) end)
   local default = require("agentflow.core").which("claude") and "claude" or "plan"
   t.eq(default, af.define_agent("x", {}).executor) -- no executor: the default one
-  t.raises_at(here(), 'unknown executor "clod"', function() af.define_agent("x", { executor = "clod", command = { "a" } }) end)
+  t.raises_at(here(), 'unknown executor "claud": did you mean "claude"?', function() af.define_agent("x", { executor = "claud", command = { "a" } }) end)
   t.raises_at(here(), "command[2] must be a string", function() af.define_agent("x", { command = { "a", {} } }) end)
 end)
 

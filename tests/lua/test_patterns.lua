@@ -2,6 +2,21 @@
 local t = require "testing"
 local patterns = require "agentflow.patterns"
 
+t.test("one list of patterns: the heuristic's, af's functions, af.orchestrate's", function()
+  local registry = require "agentflow._patterns"
+  t.eq(registry.NAMES, patterns.PATTERNS)
+  t.eq(registry.NAMES, require("agentflow.flow").PATTERN_NAMES)
+  for _, name in ipairs(registry.NAMES) do
+    t.eq("function", type(af[name]), "af." .. name)
+    t.eq(patterns.PRIORITY[name] ~= nil, true, name .. " has a priority")
+  end
+  t.eq(#registry.NAMES, #patterns.PATTERNS)
+  local _, chosen = af.orchestrate({ pattern = "sequential", steps = { function() return 1 end } })
+  t.eq("sequential", chosen)
+  t.raises('unknown pattern "paralel" (did you mean "parallel"?)', af.orchestrate,
+    { pattern = "paralel", steps = {} })
+end)
+
 t.test("normalisation folds case, punctuation and word forms", function()
   t.eq("check the gateway", patterns.normalize("Checking, the GATEWAYS!"))
   t.eq("optimise it", patterns.normalize("optimize it"))

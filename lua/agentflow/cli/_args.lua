@@ -54,10 +54,10 @@ function M.error(code, fmt, ...)
   return code
 end
 
---- The record of run `id` from the command line: the record, or nil and
--- the exit code after saying what is wrong (64 a malformed id, 66 none).
-function M.run_record(id)
-  local runs = require "agentflow._runs"
+--- The record of run `id` from the command line, read through `runs`
+-- (_runs.lua, which the commands that name runs load): the record, or nil
+-- and the exit code after saying what is wrong (64 a malformed id, 66 none).
+function M.run_record(runs, id)
   if not runs.valid_id(id) then
     return nil, M.error(64, "bad run id %q (letters, digits, '.', '_' and '-' only)", id)
   end

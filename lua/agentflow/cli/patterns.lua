@@ -1,7 +1,9 @@
 --- agentflow patterns select TEXT [--explain] [--json] | test FILE.tsv [--min-accuracy X] [--json]
+-- | list [--json]
 local args = require "agentflow.cli._args"
 local cjson = require "cjson.safe"
 local patterns = require "agentflow.patterns"
+local registry = require "agentflow._patterns"
 
 local M = {}
 
@@ -153,9 +155,24 @@ local function test_cmd(opts, operands)
   return 0
 end
 
+-- The patterns (_patterns.lua): what each does, how af.orchestrate hands
+-- it its fields, when it marks checkpoints.
+local function list_cmd(opts)
+  if opts.json then
+    io.stdout:write(cjson.encode(registry.LIST), "\n")
+    return 0
+  end
+  for _, p in ipairs(registry.LIST) do
+    print(string.format("%-12s %s\n%-12s af.orchestrate: %s\n%-12s %s", p.name, p.description, "",
+      p.orchestrate, "", p.checkpoints and string.format("checkpoints %s#N %s", p.name, p.checkpoints)
+        or "no automatic checkpoints"))
+  end
+  return 0
+end
+
 function M.main(argv)
   local sub = argv[1]
-  local commands = { select = select_cmd, test = test_cmd }
+  local commands = { select = select_cmd, test = test_cmd, list = list_cmd }
   if not commands[sub] then
     return args.usage_error("patterns", sub and "unknown patterns command '%s'" or "patterns needs a command%s",
       sub or "")

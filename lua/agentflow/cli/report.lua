@@ -2,6 +2,7 @@
 local args = require "agentflow.cli._args"
 local journal = require "agentflow._journal"
 local report = require "agentflow.report"
+local runs = require "agentflow._runs"
 
 local M = {}
 
@@ -18,7 +19,7 @@ function M.main(argv)
   if not report.FORMATS[format] then
     return args.usage_error("report", "--format wants md, json or junit, not '%s'", format)
   end
-  local rec, code = args.run_record(id)
+  local rec, code = args.run_record(runs, id)
   if not rec then
     return code
   end

@@ -20,7 +20,7 @@ end
 -- with checkpoint `from`, a fork replaying up to step `until`. A finished
 -- run is said so (exit 0, nothing to run) unless forked.
 function M.look_up(id, from)
-  local rec, code = args.run_record(id)
+  local rec, code = args.run_record(runs, id)
   if not rec then
     return code
   end

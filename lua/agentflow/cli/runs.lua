@@ -74,7 +74,7 @@ local function show(opts, id)
   if not id then
     return args.usage_error("runs", "runs show needs a RUN_ID")
   end
-  local rec, code = args.run_record(id)
+  local rec, code = args.run_record(runs, id)
   if not rec then
     return code
   end

@@ -2,13 +2,15 @@
 local args = require "agentflow.cli._args"
 local cjson = require "cjson.safe"
 local core = require "agentflow.core"
+local logs = require "agentflow.cli.logs"
+local metrics = require "agentflow.metrics"
 
 local M = {}
 
 local function handler(method, path)
   if path == "/metrics" then
-    local analysis = require("agentflow.cli.logs").analyze_records()
-    return 200, "text/plain; version=0.0.4", require("agentflow.metrics").from_analysis(analysis)
+    local analysis = logs.analyze_records()
+    return 200, "text/plain; version=0.0.4", metrics.from_analysis(analysis)
   elseif path == "/health" then
     return 200, "application/json", cjson.encode({ status = "ok", state_dir = core.state_dir() }) .. "\n"
   end

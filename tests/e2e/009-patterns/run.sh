@@ -65,4 +65,9 @@ run "$AGENTFLOW" orch.lua
 expect_eq "orchestrate without a pattern uses the heuristic" "$(printf 'parallel\ty\niterative')" "$OUT"
 expect_has "and says which and why" "$ERR" "af.orchestrate: pattern parallel"
 
+run "$AGENTFLOW" patterns list --json
+expect_rc "patterns list" 0
+expect_eq "names the patterns of _patterns.lua, in order" "sequential parallel conditional iterative pipeline" \
+	"$(printf '%s' "$OUT" | jq -r 'map(.name) | join(" ")')"
+
 done_testing
