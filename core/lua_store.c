@@ -12,6 +12,7 @@
 #include "lua_af.h"
 #include "lua_pack.h"
 #include "lua_tally.h"
+#include "statcache.h"
 #include "store.h"
 
 #include <errno.h>
@@ -19,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #define STORE_MT "agentflow.store"
 #define ERROR_MT "agentflow.error"
@@ -437,81 +437,6 @@ static int l_store_count(lua_State *L)
 	return 3;
 }
 
-/*
- * The stat cache's record of a file: what stat() said, when, and the hash.
- * Records of another size (an older layout) are not read: their files are
- * hashed again.
- */
-typedef struct stat_record {
-	long long size, mtime_ns, ctime_ns, ino, recorded_ns;
-	char hash[AF_HASH_HEX];
-} stat_record;
-
-static long long coarse_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-	return (long long)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void copy_record(const void *val, size_t vlen, void *ctx)
-{
-	if (vlen == sizeof(stat_record))
-		memcpy(ctx, val, vlen);
-}
-
-enum { FILE_OK, FILE_MISSING, FILE_NOT_REGULAR, FILE_ERROR };
-
-static long long ns_of(struct timespec ts)
-{
-	return (long long)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/*
- * stat() `path` into `now`: FILE_OK, FILE_MISSING, FILE_NOT_REGULAR or
- * FILE_ERROR (errno in *err).
- */
-static int stat_file(const char *path, stat_record *now, int *err)
-{
-	struct stat st;
-
-	if (stat(path, &st) != 0) {
-		*err = errno;
-		return errno == ENOENT || errno == ENOTDIR ? FILE_MISSING : FILE_ERROR;
-	}
-	if (!S_ISREG(st.st_mode))
-		return FILE_NOT_REGULAR;
-	now->size = (long long)st.st_size;
-	now->mtime_ns = ns_of(st.st_mtim);
-	now->ctime_ns = ns_of(st.st_ctim);
-	now->ino = (long long)st.st_ino;
-	return FILE_OK;
-}
-
-/*
- * Whether the stat cache's record `rec` holds for a file that stat() says
- * is `now`: size, mtime, ctime and inode match, and both times are before
- * the record was made (git's racy rule: a file changed in the same clock
- * tick as its record keeps its times). The ctime is what no one can set:
- * an edit in place whose mtime is put back (`touch -r`) still moves it.
- * In doubt, the file is hashed again.
- */
-static int trusted(const stat_record *rec, const stat_record *now)
-{
-	return rec->size == now->size && rec->mtime_ns == now->mtime_ns &&
-	       rec->ctime_ns == now->ctime_ns && rec->ino == now->ino &&
-	       rec->mtime_ns < rec->recorded_ns && rec->ctime_ns < rec->recorded_ns &&
-	       rec->hash[AF_HASH_HEX - 1] == 0;
-}
-
-/* Hash `path` into now (stat'ed) for a new record; AF_OK or an error (af_error_last). */
-static int hash_for_record(const char *path, stat_record *now)
-{
-	now->recorded_ns = coarse_ns(); /* before reading: a change while hashing is racy */
-	return af_hash_file(path, now->hash);
-}
-
 /* A declared path of core.file_part, with what stat() and the stat cache say. */
 typedef struct part_file {
 	const char *decl; /* as declared, for messages */
@@ -519,8 +444,8 @@ typedef struct part_file {
 	size_t len;
 	int optional;     /* a missing file is part of the key, not an error */
 	char *abs;        /* what stat() and the stat cache see */
-	int state, err;   /* stat_file's */
-	stat_record now, rec;
+	int state, err;   /* af_statcache_stat's, and errno after AF_EIO */
+	af_stat_record now, rec;
 } part_file;
 
 static int by_path(const void *a, const void *b)
@@ -529,9 +454,10 @@ static int by_path(const void *a, const void *b)
 	return strcoll(((const part_file *)a)->path, ((const part_file *)b)->path);
 }
 
+/* A record that cannot be decoded is left zeroed: its file is hashed again. */
 static void copy_part_record(size_t i, const void *val, size_t vlen, void *ctx)
 {
-	copy_record(val, vlen, &((part_file *)ctx)[i].rec);
+	af_statcache_decode(&((part_file *)ctx)[i].rec, val, vlen);
 }
 
 /*
@@ -614,7 +540,8 @@ static void stat_paths(lua_State *L, af_store *s, const char *root, part_file *f
 		}
 		memcpy(abs, f[i].path, f[i].len + 1);
 		abs += f[i].len + 1;
-		f[i].state = stat_file(f[i].abs, &f[i].now, &f[i].err);
+		f[i].state = af_statcache_stat(&f[i].now, f[i].abs);
+		f[i].err = errno;
 		keys[i] = (af_store_key){f[i].abs, strlen(f[i].abs)};
 	}
 	if (s && af_store_get_many(s, AF_DB_STAT, keys, (size_t)n, copy_part_record, f) != AF_OK)
@@ -629,14 +556,14 @@ static void stat_paths(lua_State *L, af_store *s, const char *root, part_file *f
 static int push_file_error(lua_State *L, const part_file *f)
 {
 	lua_pushnil(L);
-	if (f->state == FILE_MISSING && strcmp(f->decl, f->path) != 0)
+	if (f->state == AF_ENOTFOUND && strcmp(f->decl, f->path) != 0)
 		lua_pushfstring(L, "%s (%s) does not exist", f->decl, f->path);
-	else if (f->state == FILE_MISSING)
+	else if (f->state == AF_ENOTFOUND)
 		lua_pushfstring(L, "%s does not exist", f->decl);
 	else
 		lua_pushfstring(L, "%s: %s", f->abs,
-				f->state == FILE_NOT_REGULAR ? "not a regular file" : strerror(f->err));
-	lua_pushstring(L, f->state == FILE_MISSING ? "missing" : "io");
+				f->state == AF_EINVAL ? "not a regular file" : strerror(f->err));
+	lua_pushstring(L, f->state == AF_ENOTFOUND ? "missing" : "io");
 	return 3;
 }
 
@@ -644,7 +571,7 @@ static int push_file_error(lua_State *L, const part_file *f)
 static lua_Integer bad_file(const part_file *f, lua_Integer n)
 {
 	for (lua_Integer i = 0; i < n; i++)
-		if (f[i].state != FILE_OK && !(f[i].state == FILE_MISSING && f[i].optional))
+		if (f[i].state != AF_OK && !(f[i].state == AF_ENOTFOUND && f[i].optional))
 			return i;
 	return -1;
 }
@@ -657,14 +584,16 @@ static lua_Integer bad_file(const part_file *f, lua_Integer n)
  */
 static int hash_paths(lua_State *L, part_file *f, lua_Integer n, int records)
 {
+	unsigned char enc[AF_STATCACHE_RECORD_SIZE];
+
 	for (lua_Integer i = 0; i < n; i++) {
-		if (f[i].state == FILE_MISSING) {
+		if (f[i].state == AF_ENOTFOUND) {
 			memcpy(f[i].rec.hash, "missing", sizeof "missing");
 			continue;
 		}
-		if (trusted(&f[i].rec, &f[i].now))
+		if (af_statcache_trusted(&f[i].rec, &f[i].now))
 			continue;
-		if (hash_for_record(f[i].abs, &f[i].now) != AF_OK) {
+		if (af_statcache_hash(&f[i].now, f[i].abs) != AF_OK) {
 			lua_pushnil(L);
 			lua_pushstring(L, af_error_last());
 			return 1;
@@ -674,7 +603,8 @@ static int hash_paths(lua_State *L, part_file *f, lua_Integer n, int records)
 			lua_newtable(L);
 			lua_replace(L, records);
 		}
-		lua_pushlstring(L, (const char *)&f[i].now, sizeof f[i].now);
+		af_statcache_encode(enc, &f[i].now);
+		lua_pushlstring(L, (const char *)enc, sizeof enc);
 		lua_setfield(L, records, f[i].abs);
 	}
 	return 0;
