@@ -265,6 +265,7 @@ function M.prepare(level, name, opts)
       label = string.format("af.agent %q", name)
       labels[name] = label
     end
+    agents.check_keys(level + 1, label, opts, base.executor)
     overrides = agents.normalize(level + 1, label, opts)
   end
   def = agents.merge(def, overrides)

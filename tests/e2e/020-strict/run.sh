@@ -1,0 +1,61 @@
+# Strictness where silence hurts: unknown keys, unknown commands, unknown
+# runs, and outputs that cannot be written are errors, not warnings.
+. ../lib.sh
+sandbox
+export AGENTFLOW_PROGRESS=off
+git init -q .
+
+# ---- unknown keys in definitions and calls ---------------------------------
+cat >typo-def.lua <<'LUA'
+af.define_agent("lint", { comand = { "cat" } })
+LUA
+run "$AGENTFLOW" typo-def.lua
+expect_rc "an unknown key in af.define_agent is a script error" 65
+expect_has "naming the key, the closest known one and the caller's line" "$ERR" \
+	'typo-def.lua:1: agent "lint": unknown key "comand" (did you mean "command"?)'
+
+cat >typo-call.lua <<'LUA'
+af.define_agent("lint", { command = { "cat" } })
+local r = af.agent("lint", { prompt = "x",
+  retires = 2 })
+LUA
+run "$AGENTFLOW" typo-call.lua
+expect_rc "an unknown key in an agent call is a script error" 65
+expect_has "naming the key and the call's line" "$ERR" \
+	'typo-call.lua:2: af.agent "lint": unknown key "retires" (did you mean "retries"?)'
+
+cat >typo-spec.lua <<'LUA'
+af.define_agent("lint", { command = { "cat" } })
+af.sequential({ { agent = "lint", promt = "x" } })
+LUA
+run "$AGENTFLOW" typo-spec.lua
+expect_rc "an unknown key in an agent spec is a script error" 65
+expect_has "with a did-you-mean" "$ERR" 'unknown key "promt" (did you mean "prompt"?)'
+
+cat >all-keys.lua <<'LUA'
+af.define_agent("full", { executor = "command", command = { "cat" }, ttl = "1h", retries = 1,
+  backoff = "1ms", backoff_max = "2ms", throttle_backoff = "1ms", retry_on = function() return false end,
+  timeout = "10s", grace = "1s", critical = true, cache = true, invalidate_on = { "files" },
+  max_concurrency = 2, stagger = "1ms", env = { "PATH" }, description = "d", model = "m",
+  prompt = "p", params = {}, files = {}, configs = {}, salt = "s", budget_usd = 1,
+  system_prompt = "s", max_turns = 1, max_output = 100000, cwd = ".", cli = "cat",
+  tools = "Read", permission_mode = "plan", name = "full" })
+print(af.agent("full", { prompt = "q", timeout = "5s", max_output = 100000, env = {} }).status)
+LUA
+run "$AGENTFLOW" all-keys.lua
+expect_rc "every key agentflow reads is accepted" 0
+expect_eq "and the agent runs" "success" "$OUT"
+
+mkdir -p agents
+printf -- '---\nname: other\ndescription: d\ncolor: blue\nretires: 2\ncommand: [cat]\n---\nbody\n' >agents/other.md
+cat >file-agent.lua <<'LUA'
+print(af.agent("other").status)
+LUA
+run "$AGENTFLOW" file-agent.lua
+expect_rc "unknown keys in an agent file are allowed" 0
+run "$AGENTFLOW" agents show other
+expect_has "agents show lists them" "$OUT" "unknown keys (ignored): color, retires"
+run "$AGENTFLOW" agents show other --json
+expect_eq "agents show --json lists them" '["color","retires"]' "$(printf '%s' "$OUT" | jq -c .unknown_keys)"
+
+done_testing
