@@ -58,4 +58,25 @@ expect_has "agents show lists them" "$OUT" "unknown keys (ignored): color, retir
 run "$AGENTFLOW" agents show other --json
 expect_eq "agents show --json lists them" '["color","retires"]' "$(printf '%s' "$OUT" | jq -c .unknown_keys)"
 
+# ---- why for a run that does not exist -------------------------------------
+run "$AGENTFLOW" why nope 1
+expect_rc "why for an unknown run exits 66" 66
+expect_has "saying there is no such run" "$ERR" "no run nope"
+expect_lacks "not that a step is missing" "$ERR" "no step"
+
+# ---- CI reports that cannot be written -------------------------------------
+cat >ok.lua <<'LUA'
+af.define_agent("lint", { command = { "cat" } })
+af.agent("lint", { prompt = "x" })
+LUA
+run "$AGENTFLOW" run ok.lua --junit "$SANDBOX/no/such/dir/junit.xml"
+expect_rc "--junit to an unwritable path exits 74" 74
+expect_has "naming the path" "$ERR" "cannot write $SANDBOX/no/such/dir/junit.xml"
+GITHUB_ACTIONS=true GITHUB_STEP_SUMMARY="$SANDBOX/no/such/dir/summary.md" run "$AGENTFLOW" run ok.lua
+expect_rc "an unwritable \$GITHUB_STEP_SUMMARY exits 74" 74
+expect_has "naming the path" "$ERR" "cannot write $SANDBOX/no/such/dir/summary.md"
+run "$AGENTFLOW" run ok.lua --junit "$SANDBOX/junit.xml"
+expect_rc "a writable --junit path still exits 0" 0
+expect_has "and the report is written" "$(cat junit.xml)" "<testsuite"
+
 done_testing
