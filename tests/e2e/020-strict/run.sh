@@ -79,4 +79,26 @@ run "$AGENTFLOW" run ok.lua --junit "$SANDBOX/junit.xml"
 expect_rc "a writable --junit path still exits 0" 0
 expect_has "and the report is written" "$(cat junit.xml)" "<testsuite"
 
+# ---- unknown commands; the implicit run form takes run's options ------------
+run "$AGENTFLOW" cahce stats
+expect_rc "an unknown command exits 64" 64
+expect_has "with a did-you-mean" "$ERR" "unknown command 'cahce' (did you mean 'cache'?)"
+printf 'print("ran")\n' >cahce
+run "$AGENTFLOW" cahce stats
+expect_rc "a script of that name still runs" 0
+expect_eq "it ran" "ran" "$OUT"
+run "$AGENTFLOW" missing.lua
+expect_rc "a missing script path is still missing input" 66
+
+cat >cached.lua <<'LUA'
+af.define_agent("c", { command = { "echo", "hi" } })
+print(af.agent("c").cached, ...)
+LUA
+run "$AGENTFLOW" cached.lua
+run "$AGENTFLOW" cached.lua --no-cache --own x
+expect_eq "agentflow SCRIPT --no-cache serves nothing from the cache; other args are the script's" \
+	"false	--own	x" "$OUT"
+run "$AGENTFLOW" cached.lua -- --no-cache
+expect_eq "after -- it is the script's argument" "true	--no-cache" "$OUT"
+
 done_testing
