@@ -127,6 +127,11 @@ local function attempt(call, def)
     return { status = "failed", reason = "invalid_output",
       error = "the executor returned no result record" }
   end
+  if type(r.tokens) == "table" then
+    -- Executors decode JSON, which gives floats: 125 tokens would be 125.0
+    -- in the record, the cache entry, reports and metrics made from it.
+    util.integers(r.tokens, { "input", "output" })
+  end
   spend(def, r)
   return r
 end
