@@ -326,6 +326,59 @@ static int run_chunks(lua_State *L, char **argv, int from, int end)
 	return rc;
 }
 
+/* Levenshtein distance of a and b, capped at 32 bytes of b (command names). */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t prev[33], cur[33], nb = strlen(b) > 32 ? 32 : strlen(b);
+
+	for (size_t j = 0; j <= nb; j++)
+		prev[j] = j;
+	for (size_t i = 1; a[i - 1]; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= nb; j++) {
+			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+
+			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+		memcpy(prev, cur, sizeof prev);
+	}
+	return prev[nb];
+}
+
+/* The command closest to `word` when it is likely a typo of it, or NULL. */
+static const char *closest_command(const char *word)
+{
+	size_t limit = strlen(word) / 3 > 2 ? strlen(word) / 3 : 2, best_d = limit + 1;
+	const char *best = NULL;
+
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		size_t d = edit_distance(word, commands[i]->name);
+
+		if (d < best_d) {
+			best = commands[i]->name;
+			best_d = d;
+		}
+	}
+	return best;
+}
+
+/*
+ * `agentflow WORD` where WORD is no file and looks like no path (no '/' or
+ * '.'): a mistyped command, not a missing script ("cannot open cahce").
+ */
+static int unknown_command(const char *word)
+{
+	const char *near;
+
+	if (strcmp(word, "-") == 0 || strpbrk(word, "/.") || access(word, F_OK) == 0)
+		return AF_EXIT_OK;
+	near = closest_command(word);
+	if (near)
+		return af_cli_usage_error(NULL, "unknown command '%s' (did you mean '%s'?)", word, near);
+	return af_cli_usage_error(NULL, "unknown command '%s'", word);
+}
+
 static int run_top(int argc, char **argv)
 {
 	top_options o = {0};
@@ -334,8 +387,10 @@ static int run_top(int argc, char **argv)
 
 	if (rc != CONTINUE)
 		return rc;
+	if (o.script && (rc = unknown_command(argv[o.script])) != AF_EXIT_OK)
+		return rc;
 	if (o.script && !o.first_chunk && !o.interactive)
-		return af_run_workflow(argc - o.script, argv + o.script, NULL);
+		return af_run_implicit(argc - o.script, argv + o.script);
 	L = af_host_new(o.script ? argv[o.script] : NULL);
 	if (!L)
 		return AF_EXIT_SOFTWARE;

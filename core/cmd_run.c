@@ -93,19 +93,20 @@ static long parse_count(const char *s, long max)
 	return v;
 }
 
+static const struct option longopts[] = {
+	{"jobs", required_argument, NULL, 'j'},
+	{"no-cache", no_argument, NULL, 'n'},
+	{"junit", required_argument, NULL, 'J'},
+	{"ci", no_argument, NULL, 'c'},
+	{"budget-usd", required_argument, NULL, 'b'},
+	{"metrics-addr", required_argument, NULL, 'm'},
+	{"log-level", required_argument, NULL, 'l'},
+	{"verbose", no_argument, NULL, 'v'},
+	{NULL, 0, NULL, 0}
+};
+
 static int cmd_run(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"jobs", required_argument, NULL, 'j'},
-		{"no-cache", no_argument, NULL, 'n'},
-		{"junit", required_argument, NULL, 'J'},
-		{"ci", no_argument, NULL, 'c'},
-		{"budget-usd", required_argument, NULL, 'b'},
-		{"metrics-addr", required_argument, NULL, 'm'},
-		{"log-level", required_argument, NULL, 'l'},
-		{"verbose", no_argument, NULL, 'v'},
-		{NULL, 0, NULL, 0}
-	};
 	af_run_options o = {0};
 	char *end;
 	int c;
@@ -142,6 +143,64 @@ static int cmd_run(int argc, char **argv)
 	if (optind >= argc)
 		return af_cli_usage_error(&af_command_run, "no workflow script given");
 	return af_run_workflow(argc - optind, argv + optind, &o);
+}
+
+/*
+ * How many arguments from argv[i] make one of run's options (1 or 2 with
+ * its value), or 0 when argv[i] is not one. A missing value counts 1, so
+ * getopt reports it.
+ */
+static int option_width(int argc, char **argv, int i)
+{
+	const char *a = argv[i];
+
+	if (strcmp(a, "-v") == 0)
+		return 1;
+	if (strncmp(a, "-j", 2) == 0)
+		return a[2] || i + 1 == argc ? 1 : 2;
+	if (strncmp(a, "--", 2) != 0)
+		return 0;
+	for (const struct option *o = longopts; o->name; o++) {
+		size_t n = strlen(o->name);
+
+		if (strncmp(a + 2, o->name, n) != 0 || (a[2 + n] && a[2 + n] != '='))
+			continue;
+		return o->has_arg == required_argument && !a[2 + n] && i + 1 < argc ? 2 : 1;
+	}
+	return 0;
+}
+
+/*
+ * `agentflow SCRIPT ARGS`: run's options among ARGS (before any `--`) are
+ * run's, as in `agentflow run SCRIPT`; every other argument stays the
+ * script's (`--bkash URL`), so workflows keep their own flags. Rewritten as
+ * `agentflow OPTIONS SCRIPT -- OTHERS` for cmd_run.
+ */
+int af_run_implicit(int argc, char **argv)
+{
+	char **v = calloc((size_t)argc + 3, sizeof *v);
+	int n = 0, end = 1, rc, i, w;
+
+	if (!v)
+		return AF_EXIT_SOFTWARE;
+	while (end < argc && strcmp(argv[end], "--") != 0)
+		end++;
+	v[n++] = "agentflow";
+	for (i = 1; i < end; i += w ? w : 1) {
+		w = option_width(argc, argv, i);
+		for (int k = 0; k < w; k++)
+			v[n++] = argv[i + k];
+	}
+	v[n++] = argv[0];
+	v[n++] = "--";
+	for (i = 1; i < end; i += w ? w : 1)
+		if (!(w = option_width(argc, argv, i)))
+			v[n++] = argv[i];
+	for (i = end + 1; i < argc; i++)
+		v[n++] = argv[i];
+	rc = cmd_run(n, v);
+	free(v);
+	return rc;
 }
 
 const af_command af_command_run = {

@@ -36,4 +36,11 @@ typedef struct af_run_options {
  */
 int af_run_workflow(int argc, char **argv, const af_run_options *o);
 
+/*
+ * `agentflow SCRIPT ARGS` (argv[0] is the script): run's options among ARGS
+ * are taken as in `agentflow run`, the other arguments are the script's.
+ * Returns the exit code.
+ */
+int af_run_implicit(int argc, char **argv);
+
 #endif

@@ -240,20 +240,24 @@ int af_host_exit_code(lua_State *L, int status)
 /*
  * Let the Lua library close the run (clear the status line, print the
  * summary) when the code used it: agentflow._run.finish(ok, interrupted).
+ * Returns the exit code it asks for (a CI report it could not write), or 0.
  */
-static void finish_run(lua_State *L, int ok, int interrupted)
+static int finish_run(lua_State *L, int ok, int interrupted)
 {
-	int top = lua_gettop(L);
+	int top = lua_gettop(L), code = AF_EXIT_OK;
 
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
 	if (lua_getfield(L, -1, "agentflow._run") == LUA_TTABLE &&
 	    lua_getfield(L, -1, "finish") == LUA_TFUNCTION) {
 		lua_pushboolean(L, ok);
 		lua_pushboolean(L, interrupted);
-		if (lua_pcall(L, 2, 0, 0) != LUA_OK)
+		if (lua_pcall(L, 2, 1, 0) != LUA_OK)
 			fprintf(stderr, "agentflow: internal error: %s\n", lua_tostring(L, -1));
+		else if (lua_isinteger(L, -1))
+			code = (int)lua_tointeger(L, -1);
 	}
 	lua_settop(L, top);
+	return code;
 }
 
 /* Whether a session (af_host_begin_session) holds the run open. */
@@ -267,13 +271,14 @@ static int in_session(lua_State *L)
 
 static int finish(lua_State *L, int status)
 {
-	int code = af_host_exit_code(L, status);
+	int code = af_host_exit_code(L, status), closing = AF_EXIT_OK;
 
 	if (!in_session(L))
-		finish_run(L, status == LUA_OK, af_sched_interrupted());
+		closing = finish_run(L, status == LUA_OK, af_sched_interrupted());
 	if (status != LUA_OK)
 		af_host_report(L);
-	return code;
+	/* A failure of the workflow itself is the code that matters. */
+	return code == AF_EXIT_OK ? closing : code;
 }
 
 void af_host_begin_session(lua_State *L, const char *kind)

@@ -127,6 +127,11 @@ local function attempt(call, def)
     return { status = "failed", reason = "invalid_output",
       error = "the executor returned no result record" }
   end
+  if type(r.tokens) == "table" then
+    -- Executors decode JSON, which gives floats: 125 tokens would be 125.0
+    -- in the record, the cache entry, reports and metrics made from it.
+    util.integers(r.tokens, { "input", "output" })
+  end
   spend(def, r)
   return r
 end
@@ -265,6 +270,7 @@ function M.prepare(level, name, opts)
       label = string.format("af.agent %q", name)
       labels[name] = label
     end
+    agents.check_keys(level + 1, label, opts, base.executor)
     overrides = agents.normalize(level + 1, label, opts)
   end
   def = agents.merge(def, overrides)

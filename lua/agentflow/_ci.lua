@@ -18,14 +18,15 @@ local function escape_property(s)
   return (escape(s):gsub(":", "%%3A"):gsub(",", "%%2C"))
 end
 
+-- Write `text` to `path`; false after saying why on stderr. A report CI
+-- was asked for and did not get must fail the job, not pass it in silence.
 local function write_file(path, text, mode)
   local f, err = io.open(path, mode)
-  if not f then
-    io.stderr:write("agentflow: cannot write ", tostring(err), "\n")
-    return
+  local ok = f and f:write(text) and f:close()
+  if not ok then
+    io.stderr:write("agentflow: cannot write ", path, ": ", tostring(err or "write failed"), "\n")
   end
-  f:write(text)
-  f:close()
+  return ok and true or false
 end
 
 local function annotate(steps, warnings)
@@ -42,26 +43,29 @@ local function annotate(steps, warnings)
 end
 
 --- Called when run `id` has ended with `outcome`; `warnings` are the
--- reasons the run is degraded.
+-- reasons the run is degraded. Returns 74 (I/O error) when the JUnit report
+-- or the step summary could not be written, else nil.
 function M.finish(id, outcome, warnings)
   local junit_path = core.options.junit
   local github = core.environ().GITHUB_ACTIONS == "true"
   if not junit_path and not github then
-    return
+    return nil
   end
   local rec = runs.get(id) or { run_id = id, workflow = core.script_path() or "(chunk)" }
   rec.status = outcome
   local steps = journal.steps(id)
+  local ok = true
   if junit_path then
-    write_file(junit_path, report.render("junit", rec, steps), "w")
+    ok = write_file(junit_path, report.render("junit", rec, steps), "w")
   end
   if github then
     annotate(steps, warnings)
     local summary = core.environ().GITHUB_STEP_SUMMARY
     if summary and summary ~= "" then
-      write_file(summary, report.render("md", rec, steps), "a")
+      ok = write_file(summary, report.render("md", rec, steps), "a") and ok
     end
   end
+  return not ok and 74 or nil
 end
 
 return M

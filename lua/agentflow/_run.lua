@@ -88,13 +88,14 @@ end
 --- Called by the host when the workflow has ended (ok: it did not raise;
 -- interrupted: by SIGINT/SIGTERM): clears the status line, runs the
 -- finish hooks, then closes the run (_steps.lua, loaded through af's lazy
--- fields because it lies above this module).
+-- fields because it lies above this module). Returns an exit code when
+-- closing the run failed.
 function M.finish(ok, interrupted)
   progress.clear()
   for _, fn in ipairs(finish_hooks) do
     fn()
   end
-  af._close_run(ok, interrupted)
+  return af._close_run(ok, interrupted)
 end
 
 return M

@@ -212,7 +212,8 @@ end
 
 --- Close the run when the workflow has ended (_run.finish, after its
 -- hooks): the plan's summary under `agentflow plan`; else the run record,
--- the CI reports and the summary line when it ran steps.
+-- the CI reports and the summary line when it ran steps. Returns an exit
+-- code for the run when closing it failed (a CI report not written).
 function M.finish(ok, interrupted)
   if core.options.plan then
     plan.summary()
@@ -221,13 +222,14 @@ function M.finish(ok, interrupted)
   local outcome = interrupted and "interrupted" or not ok and "failed"
     or (#state.degraded > 0 and "degraded" or "done")
   runs.finish(outcome, state.by_status, core.monotonic() - state.started, state.pattern)
-  ci.finish(run.id(), outcome, state.degraded)
+  local code = ci.finish(run.id(), outcome, state.degraded)
   if state.steps > 0 and progress.enabled() then
     summary(outcome)
   end
   if interrupted and state.steps > 0 then
     io.stderr:write(string.format("agentflow: resume with: agentflow resume %s\n", run.id()))
   end
+  return code
 end
 
 return M

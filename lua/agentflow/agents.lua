@@ -2,7 +2,9 @@
 -- A definition holds the same keys as an agent file (DESIGN.md): executor,
 -- command, run, ttl, retries, backoff, backoff_max, retry_on, timeout,
 -- grace, fallback, critical, cache, invalidate_on, max_concurrency, stagger, env,
--- description, model. Unknown keys are kept, as in agent files.
+-- description, model. An unknown key in a workflow's definition or call is
+-- an error (a typo would be ignored in silence); agent files may hold other
+-- tools' keys, kept and listed by `agentflow agents show`.
 local agentfiles = require "agentflow._agentfiles"
 local core = require "agentflow.core"
 local executors = require "agentflow.executors"
@@ -25,6 +27,71 @@ local TYPES = {
 }
 local DURATIONS = { ttl = true, backoff = true, backoff_max = true, timeout = true,
   grace = true, stagger = true, throttle_backoff = true }
+
+-- Keys read without a type check: the name (agent files), the CLI program
+-- and Claude Code's own keys (executors/claude.lua).
+local UNTYPED = { name = true, cli = true, tools = true, permission_mode = true }
+
+-- Keys agentflow puts on a file's definition itself.
+local INTERNAL = { source = true, source_text = true }
+
+-- The keys a project's executor reads besides agentflow's: its `keys` list.
+local function executor_keys(executor)
+  local e = executor and executors.exists(executor) and executors.get(executor)
+  return e and e.keys or {}
+end
+
+local function known_names(executor)
+  local names = {}
+  for _, set in ipairs({ TYPES, DURATIONS, UNTYPED }) do
+    for key in pairs(set) do
+      names[#names + 1] = key
+    end
+  end
+  for _, key in ipairs(executor_keys(executor)) do
+    names[#names + 1] = key
+  end
+  table.sort(names)
+  return names
+end
+
+local function is_known(key, executor)
+  if TYPES[key] or DURATIONS[key] or UNTYPED[key] or INTERNAL[key] then
+    return true
+  end
+  for _, k in ipairs(executor_keys(executor)) do
+    if k == key then
+      return true
+    end
+  end
+  return false
+end
+
+--- The keys of `def` agentflow does not read (sorted): other tools' keys in
+-- an agent file, or typos. `executor` defaults to the definition's.
+function M.unknown_keys(def, executor)
+  executor = executor or def.executor
+  local out = {}
+  for key in pairs(def) do
+    if type(key) ~= "string" or not is_known(key, executor) then
+      out[#out + 1] = tostring(key)
+    end
+  end
+  table.sort(out)
+  return out
+end
+
+--- Raise at the API caller for the first unknown key of `def`, naming the
+-- closest known key: `retires = 2` must not run with the default retries.
+function M.check_keys(level, where, def, executor)
+  local key = M.unknown_keys(def, executor)[1]
+  if not key then
+    return
+  end
+  local near = util.closest(key, known_names(executor))
+  util.fail(level + 1, "%s: unknown key %q%s", where, key,
+    near and string.format(" (did you mean %q?)", near) or "")
+end
 
 local function check_command(level, where, command)
   if #command == 0 then
@@ -127,7 +194,9 @@ function M.define(name, def)
   if type(def) ~= "table" then
     util.fail(1, "bad argument #2 to 'af.define_agent' (table expected, got %s)", util.typename(def))
   end
-  local d = M.normalize(1, "agent " .. string.format("%q", name), def)
+  local where = string.format("agent %q", name)
+  M.check_keys(1, where, def, def.executor)
+  local d = M.normalize(1, where, def)
   d.name = name
   d.executor = executor_of(1, name, def)
   defs[name] = d

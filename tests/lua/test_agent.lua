@@ -248,4 +248,20 @@ t.test("wrong argument types raise at the caller's line", function()
   t.raises_at(here(), "command[2] must be a string", function() af.define_agent("x", { command = { "a", {} } }) end)
 end)
 
+t.test("token counts are integers, run or served from the cache", function()
+  af.define_agent("counts", { command = { "echo", '{"status":"success","output":"x","tokens":{"input":125,"output":7}}' } })
+  for _, r in ipairs({ af.agent("counts"), af.agent("counts") }) do
+    t.eq("integer", math.type(r.tokens.input))
+    t.eq("integer", math.type(r.tokens.output))
+    t.eq("125", tostring(r.tokens.input))
+  end
+end)
+
+t.test("an unknown key in a definition or a call names the closest known key", function()
+  local comand = 'agent "x": unknown key "comand" (did you mean "command"?)'
+  t.raises_at(here(), comand, function() af.define_agent("x", { comand = { "a" } }) end)
+  local retires = 'af.agent "cat": unknown key "retires" (did you mean "retries"?)'
+  t.raises_at(here(), retires, function() af.agent("cat", { retires = 2 }) end)
+end)
+
 t.done()

@@ -48,10 +48,18 @@ local function show(opts, name)
       doc[k] = v
     end
   end
+  -- Agent files may carry other tools' keys; agentflow ignores them, and
+  -- says which, so a misspelt key of its own is seen.
+  local unknown = agents.unknown_keys(d)
   if opts.json then
+    -- lua-cjson 2.1.0 encodes an empty table as {}: leave the list out then.
+    doc.unknown_keys = #unknown > 0 and unknown or nil
     io.stdout:write(cjson.encode(doc), "\n")
   else
     print(af.inspect(doc, { width = 100 }))
+    if #unknown > 0 then
+      print("unknown keys (ignored): " .. table.concat(unknown, ", "))
+    end
   end
   return 0
 end

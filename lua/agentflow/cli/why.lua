@@ -3,6 +3,7 @@
 local args = require "agentflow.cli._args"
 local cache = require "agentflow._cache"
 local journal = require "agentflow._journal"
+local runs = require "agentflow._runs"
 local store = require "agentflow._store"
 local util = require "agentflow._util"
 
@@ -84,8 +85,12 @@ function M.main(argv)
   if not run_id or not step or #operands > 2 then
     return args.usage_error("why", "why needs RUN_ID and a STEP number")
   end
-  local s = store.exists() and store.get()
-  local rec = s and journal.get(run_id, step)
+  local run, code = args.run_record(runs, run_id)
+  if not run then
+    return code
+  end
+  local s = store.get()
+  local rec = journal.get(run_id, step)
   if not rec then
     return args.error(66, "no step %d in run %s", step, run_id)
   end

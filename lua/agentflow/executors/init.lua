@@ -4,12 +4,14 @@
 --
 -- The contract of an executor module:
 --
---   local M = { name = "NAME", version = "1" }
+--   local M = { name = "NAME", version = "1", keys = { ... } }
 --   function M.run(def, task, opts) ... return result end
 --   return M
 --
 -- `version` goes into every cache key of its agents: change it when the same
--- task would give another result. `run` is called once per attempt, inside
+-- task would give another result. `keys` (optional) lists the definition
+-- keys it reads besides agentflow's (agents.lua): any other key in a
+-- workflow's definition or call is an error, to catch typos. `run` is called once per attempt, inside
 -- the workflow branch's coroutine (it may yield through af.exec, af.sleep):
 --
 --   def   the agent's definition, normalized (agents.lua): name, executor,
