@@ -24,7 +24,8 @@ local function write_file(path, text, mode)
   local f, err = io.open(path, mode)
   local ok = f and f:write(text) and f:close()
   if not ok then
-    io.stderr:write("agentflow: cannot write ", path, ": ", tostring(err or "write failed"), "\n")
+    -- io.open's message already names the path ("PATH: No such file ...")
+    io.stderr:write("agentflow: cannot write ", err or (path .. ": write failed"), "\n")
   end
   return ok and true or false
 end
