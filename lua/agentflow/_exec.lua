@@ -158,11 +158,12 @@ local function marked(env, at)
   return out
 end
 
--- Run a checked request under the --jobs limit; the process group goes to
--- the journal as soon as it exists (see M.journal_spawns).
-local function spawn(argv, c)
+-- Run a checked request under the --jobs limit; with `at` ({run_id,
+-- slot}: the step's own, else the one M.journal_spawns set for this
+-- coroutine) the process group goes to the journal as soon as it exists.
+local function spawn(argv, c, at)
   local _ <close> = M.jobs():acquire()
-  local at = stepping[coroutine.running()]
+  at = at or stepping[coroutine.running()]
   if not at then
     return core.exec(argv, c)
   end
@@ -231,10 +232,7 @@ local function exec_step(argv, c)
   local id, attempt = run.id(), run.attempt()
   local slot = replay.slot(sid, name, key, attempt)
   journal.started(id, step, sid, slot, name, key, "spawn", "exec", attempt)
-  local ok, res = pcall(function()
-    local _ <close> = M.journal_spawns(id, slot)
-    return spawn(argv, c)
-  end)
+  local ok, res = pcall(spawn, argv, c, { run_id = id, slot = slot })
   if not ok then
     steps.end_step(name, nil)
     error(res, 0)
