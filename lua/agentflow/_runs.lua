@@ -86,12 +86,6 @@ function M.begin(id)
     { workflow = current.workflow, args = current.args, parent = current.parent })
 end
 
---- The attempt this process makes at its run: 0, then one more per
--- resume (the record's `resumes`).
-function M.attempt()
-  return current and current.resumes or 0
-end
-
 --- How long ended runs are kept (seconds): AGENTFLOW_RETENTION (a
 -- duration like "30d"), else 30 days. Pruned at most once a day, when a
 -- run ends, so that journals and blobs never grow without bound.
