@@ -2,13 +2,12 @@
 #include "lua_af.h"
 #include "af.h"
 #include "host.h"
-#include "lua_hit.h"
+#include "lua_cache.h"
 #include "lua_http.h"
 #include "lua_lines.h"
 #include "lua_log.h"
 #include "lua_pack.h"
 #include "lua_store.h"
-#include "lua_tally.h"
 #include "lua_yaml.h"
 #include "proc.h"
 #include "scheduler.h"
@@ -430,9 +429,8 @@ int luaopen_agentflow_core(lua_State *L)
 	af_yaml_lua_open(L);
 	af_log_lua_open(L);
 	af_pack_lua_open(L);
-	af_tally_lua_open(L);
 	af_lines_lua_open(L);
-	af_hit_lua_open(L);
+	af_cache_lua_open(L);
 	af_http_lua_open(L);
 	lua_pushliteral(L, AF_VERSION);
 	lua_setfield(L, -2, "version");

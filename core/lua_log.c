@@ -293,51 +293,6 @@ static int l_log_step_json(lua_State *L)
 	return 1;
 }
 
-static char *put(char *p, const char *s, size_t n)
-{
-	memcpy(p, s, n);
-	return p + n;
-}
-
-#define PUT_LIT(p, lit) put(p, lit, sizeof lit - 1)
-
-/* ,"name":"text" for the JSON-escaped text s[0..n); `name` is the quoted name and colon */
-static char *put_member_string(char *p, const char *name, const char *s, size_t n)
-{
-	return af_json_put_string(put(p, name, strlen(name)), s, n);
-}
-
-int af_lua_log_cached_step(af_log *log, const af_step_record *s)
-{
-	char buf[4096], *p = buf;
-	size_t summary = s->summary_len < 200 ? s->summary_len : 200;
-
-	if (6 * (s->run_id_len + s->agent_len + s->status_len + s->key_len + summary) + 256 > sizeof buf)
-		return AF_ENOMEM; /* the general path writes it */
-	*p++ = '{';
-	if (s->run_id)
-		p = PUT_LIT(put_member_string(p, "\"run_id\":", s->run_id, s->run_id_len), ",");
-	p = af_json_put_integer(PUT_LIT(p, "\"step\":"), s->step);
-	p = put_member_string(p, ",\"agent\":", s->agent, s->agent_len);
-	p = put_member_string(p, ",\"status\":", s->status, s->status_len);
-	p = af_json_put_float(PUT_LIT(p, ",\"duration\":"), s->duration);
-	p = PUT_LIT(p, ",\"cached\":true,\"attempts\":0,\"cost_usd\":0");
-	p = put_member_string(p, ",\"key\":", s->key, s->key_len);
-	p = af_json_put_integer(PUT_LIT(p, ",\"tokens_in\":"), s->tokens_in);
-	p = af_json_put_integer(PUT_LIT(p, ",\"tokens_out\":"), s->tokens_out);
-	if (s->summary)
-		p = put_member_string(p, ",\"summary\":", s->summary, summary);
-	put(p, "}", 2); /* and the NUL */
-	return af_log_write(log, AF_LOG_INFO, "step", "step ended", buf);
-}
-
-af_log *af_lua_to_log(lua_State *L, int idx)
-{
-	af_log **l = luaL_testudata(L, idx, LOG_MT);
-
-	return l ? *l : NULL;
-}
-
 extern char **environ;
 
 static af_log *check_log(lua_State *L)

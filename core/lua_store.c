@@ -10,8 +10,6 @@
 #include "git.h"
 #include "hash.h"
 #include "lua_af.h"
-#include "lua_pack.h"
-#include "lua_tally.h"
 #include "statcache.h"
 #include "store.h"
 
@@ -26,11 +24,10 @@
 #define COPY_MT "agentflow.store.copy"
 
 static const char *const db_names[] = {
-	"entries", "manifests", "lineage", "blobs", "stat", "counters", "journal", "runs", NULL,
+	"entries", "manifests", "lineage", "blobs", "stat", "counters", "journal", "runs", "files", NULL,
 };
 
-/* Raise {exit_code = 74, message = af_error_last()}. */
-static int raise_io(lua_State *L)
+int af_lua_raise_io(lua_State *L)
 {
 	lua_createtable(L, 0, 2);
 	lua_pushinteger(L, AF_EXIT_IOERR);
@@ -199,182 +196,60 @@ static int l_store_get(lua_State *L)
 		return 1;
 	}
 	if (rc != AF_OK)
-		return raise_io(L);
+		return af_lua_raise_io(L);
 	check_copy(L, b);
 	lua_pushlstring(L, b->p, b->len);
 	free_copy(b);
 	return 1;
 }
 
-int af_lua_store_unpack(lua_State *L, af_store *s, int db, const char *key, size_t klen, int n,
-			int room)
+/* Fill op from the op table at `t`: {db, key, value | false [, add]} (see af_store_op). */
+static void fill_op(lua_State *L, int t, lua_Integer i, af_store_op *op)
 {
-	int box = lua_gettop(L) + 1, pushed;
-	copy_box *b = push_copy(L);
-	int rc = af_store_get(s, db, key, klen, copy_value, b);
-
-	if (rc != AF_OK) {
-		lua_pop(L, 1);
-		return rc == AF_ENOTFOUND ? 0 : rc;
-	}
-	check_copy(L, b);
-	pushed = af_lua_unpack(L, b->p, b->len, n, room);
-	free_copy(b);
-	lua_remove(L, box);
-	return pushed > 0 ? pushed : 0;
-}
-
-/*
- * v1, v2, ... = store:unpack(db, key [, n [, room]]) : the first n packed
- * values of the record (see core.unpack), decoded from a copy of it,
- * tables among them made with room for `room` more keys; nothing when the
- * key is absent or the record holds no packed values.
- */
-static int l_store_unpack(lua_State *L)
-{
-	af_store *s = check_store(L);
-	int db = luaL_checkoption(L, 2, NULL, db_names);
-	size_t klen;
-	const char *key = luaL_checklstring(L, 3, &klen);
-	int n = (int)luaL_optinteger(L, 4, -1), room = (int)luaL_optinteger(L, 5, 0), pushed;
-
-	luaL_argcheck(L, room >= 0 && room <= 64, 5, "room must be 0 to 64");
-	lua_settop(L, 5);
-	pushed = af_lua_store_unpack(L, s, db, key, klen, n, room);
-	return pushed < 0 ? raise_io(L) : pushed;
-}
-
-/* The number of changes the op at the top of the stack makes (see l_store_write). */
-static size_t op_changes(lua_State *L, lua_Integer i, size_t *key_bytes)
-{
-	const af_tally *t;
-	size_t plen;
-
-	if (lua_type(L, -1) != LUA_TTABLE)
-		luaL_error(L, "store:write: op %d is not a table", (int)i);
-	lua_geti(L, -1, 4);
-	t = af_lua_to_tally(L, -1);
-	lua_pop(L, 1);
-	if (!t)
-		return 1;
-	lua_geti(L, -1, 2);
-	luaL_checklstring(L, -1, &plen);
-	lua_pop(L, 1);
-	for (size_t j = 0; j < t->n; j++)
-		*key_bytes += plen + t->entries[j].len;
-	return t->n;
-}
-
-/*
- * Fill ops[] from the op table at `t`: one change, or with a tally one per
- * name counted, its key PREFIX..NAME built in *keys.
- */
-static size_t fill_op(lua_State *L, int t, af_store_op *ops, char **keys)
-{
-	int db, top = lua_gettop(L);
 	const char *key, *val;
 	size_t klen, vlen = 0;
-	const af_tally *tally;
+	int db;
 
+	if (lua_type(L, t) != LUA_TTABLE)
+		luaL_error(L, "store:write: op %d is not a table", (int)i);
 	lua_geti(L, t, 1);
 	db = luaL_checkoption(L, -1, NULL, db_names);
 	lua_geti(L, t, 2);
 	key = luaL_checklstring(L, -1, &klen);
 	lua_geti(L, t, 3);
 	val = lua_toboolean(L, -1) ? luaL_checklstring(L, -1, &vlen) : NULL;
-	/* the strings stay referenced by the ops table during the write */
 	lua_geti(L, t, 4);
-	if (!(tally = af_lua_to_tally(L, -1))) {
-		ops[0] = (af_store_op){db, key, klen, val, vlen, (long long)luaL_optinteger(L, -1, 0)};
-		lua_settop(L, top);
-		return 1;
-	}
-	for (size_t j = 0; j < tally->n; j++) {
-		const af_tally_entry *e = &tally->entries[j];
-
-		memcpy(*keys, key, klen);
-		memcpy(*keys + klen, e->name, e->len);
-		ops[j] = (af_store_op){db, *keys, klen + e->len, val, vlen, e->count};
-		*keys += klen + e->len;
-	}
-	lua_settop(L, top);
-	return tally->n;
+	/* the strings stay referenced by the ops table during the write */
+	*op = (af_store_op){db, key, klen, val, vlen, (long long)luaL_optinteger(L, -1, 0)};
+	lua_pop(L, 4);
 }
 
 /* The ops of the table at 2 (see l_store_write), in userdata on the stack; *n: how many. */
 static af_store_op *read_ops(lua_State *L, size_t *n)
 {
 	lua_Integer len;
-	size_t changes = 0, key_bytes = 0, done = 0;
 	af_store_op *ops;
-	char *keys;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	len = luaL_len(L, 2);
+	ops = lua_newuserdatauv(L, sizeof *ops * (size_t)(len ? len : 1), 0);
 	for (lua_Integer i = 1; i <= len; i++) {
 		lua_geti(L, 2, i);
-		changes += op_changes(L, i, &key_bytes);
+		fill_op(L, lua_gettop(L), i, &ops[i - 1]);
 		lua_pop(L, 1);
 	}
-	ops = lua_newuserdatauv(L, sizeof *ops * (changes ? changes : 1), 0);
-	keys = lua_newuserdatauv(L, key_bytes ? key_bytes : 1, 0);
-	for (lua_Integer i = 1; i <= len; i++) {
-		lua_geti(L, 2, i);
-		done += fill_op(L, lua_gettop(L), ops + done, &keys);
-		lua_pop(L, 1);
-	}
-	*n = done;
+	*n = (size_t)len;
 	return ops;
 }
 
-/*
- * store:write{op, ...} : the ops in one transaction. An op is {db, key,
- * value | false [, add]} (see af_store_op), or {db, prefix, value | false,
- * tally}: the count at each key PREFIX..NAME grows by the tally's count of
- * NAME (the use counters of a whole run, without a table per key).
- */
+/* store:write{op, ...} : the ops in one transaction; an op is {db, key, value | false [, add]} */
 static int l_store_write(lua_State *L)
 {
 	af_store *s = check_store(L);
 	size_t n;
 	af_store_op *ops = read_ops(L, &n);
 
-	return af_store_write(s, ops, n) == AF_OK ? 0 : raise_io(L);
-}
-
-/*
- * store:defer{op, ...} : count changes (ops of the counters database with
- * an add, as store:write takes them) written as one deferred record, counted
- * at the next store:fold_counts() (see af_store_defer_counts)
- */
-static int l_store_defer(lua_State *L)
-{
-	af_store *s = check_store(L);
-	size_t n;
-	af_store_op *ops = read_ops(L, &n);
-
-	for (size_t i = 0; i < n; i++)
-		if (ops[i].db != AF_DB_COUNTERS || ops[i].add == 0)
-			return luaL_error(L, "store:defer: only counts of the counters database can wait");
-	return af_store_defer_counts(s, ops, n) == AF_OK ? 0 : raise_io(L);
-}
-
-/* n = store:fold_counts() : apply the deferred count changes; n records folded */
-static int l_store_fold_counts(lua_State *L)
-{
-	size_t n;
-
-	if (af_store_fold_counts(check_store(L), &n) != AF_OK)
-		return raise_io(L);
-	lua_pushinteger(L, (lua_Integer)n);
-	return 1;
-}
-
-/* n = store:deferred() : deferred records waiting */
-static int l_store_deferred(lua_State *L)
-{
-	lua_pushinteger(L, (lua_Integer)af_store_deferred(check_store(L)));
-	return 1;
+	return af_store_write(s, ops, n) == AF_OK ? 0 : af_lua_raise_io(L);
 }
 
 /* Copy a key and its value, each after its length. */
@@ -408,7 +283,7 @@ static int l_store_scan(lua_State *L)
 	size_t at = 0;
 
 	if (af_store_scan(s, db, prefix, plen, collect, b) != AF_OK)
-		return raise_io(L);
+		return af_lua_raise_io(L);
 	check_copy(L, b);
 	lua_newtable(L);
 	lua_newtable(L);
@@ -430,7 +305,7 @@ static int l_store_count(lua_State *L)
 	size_t entries, used;
 
 	if (af_store_count(s, db, &entries, &used) != AF_OK)
-		return raise_io(L);
+		return af_lua_raise_io(L);
 	lua_pushinteger(L, (lua_Integer)entries);
 	lua_pushinteger(L, (lua_Integer)used);
 	lua_pushinteger(L, (lua_Integer)af_store_map_size(s));
@@ -545,7 +420,7 @@ static void stat_paths(lua_State *L, af_store *s, const char *root, part_file *f
 		keys[i] = (af_store_key){f[i].abs, strlen(f[i].abs)};
 	}
 	if (s && af_store_get_many(s, AF_DB_STAT, keys, (size_t)n, copy_part_record, f) != AF_OK)
-		raise_io(L);
+		af_lua_raise_io(L);
 }
 
 /*
@@ -684,7 +559,7 @@ static int l_path_key(lua_State *L)
 /* store:sync() : flush everything committed to disk now */
 static int l_store_sync(lua_State *L)
 {
-	return af_store_sync(check_store(L)) == AF_OK ? 0 : raise_io(L);
+	return af_store_sync(check_store(L)) == AF_OK ? 0 : af_lua_raise_io(L);
 }
 
 /* n = store:readers() : reader slots in use (stale ones cleared first) */
@@ -858,11 +733,7 @@ static int l_git_match(lua_State *L)
 
 static const luaL_Reg store_methods[] = {
 	{"get", l_store_get},
-	{"unpack", l_store_unpack},
 	{"write", l_store_write},
-	{"defer", l_store_defer},
-	{"fold_counts", l_store_fold_counts},
-	{"deferred", l_store_deferred},
 	{"scan", l_store_scan},
 	{"count", l_store_count},
 	{"readers", l_store_readers},

@@ -16,7 +16,7 @@
 #define SYNC_EVERY_NS (50 * 1000000ULL)
 
 static const char *const db_names[AF_DB_COUNT] = {
-	"entries", "manifests", "lineage", "blobs", "stat", "counters", "journal", "runs",
+	"entries", "manifests", "lineage", "blobs", "stat", "counters", "journal", "runs", "files",
 };
 
 struct af_store {

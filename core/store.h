@@ -23,14 +23,15 @@
 
 /* The named databases. */
 enum af_db {
-	AF_DB_ENTRIES,   /* cache key -> entry (JSON) */
-	AF_DB_MANIFESTS, /* cache key -> the parts of the key (JSON) */
+	AF_DB_ENTRIES,   /* cache key -> entry (cache.h) */
+	AF_DB_MANIFESTS, /* cache key -> the parts of the key */
 	AF_DB_LINEAGE,   /* hash(agent, prompt) + key -> created: earlier entries of a call */
 	AF_DB_BLOBS,     /* content hash -> a large output */
 	AF_DB_STAT,      /* absolute path -> a stat cache record (statcache.h) */
 	AF_DB_COUNTERS,  /* name -> a count (hits, misses per agent) */
 	AF_DB_JOURNAL,   /* run id + step -> journal record */
 	AF_DB_RUNS,      /* run id -> run record */
+	AF_DB_FILES,     /* path "\0" cache key -> "": the entries whose key covers a file */
 	AF_DB_COUNT
 };
 

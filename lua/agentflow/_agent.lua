@@ -335,8 +335,9 @@ end
 
 local inflight = {} -- cache key -> {done = event, result} of a call running now
 
--- A result from the cache, or from an identical call running now.
-local function cached_result(c)
+-- A result from the cache, or from an identical call running now. `known`
+-- is what the quick path (quick_hit) found for the same key, if it looked.
+local function cached_result(c, known)
   local running = inflight[c.key]
   if running then
     running.done:wait()
@@ -346,7 +347,7 @@ local function cached_result(c)
       return r
     end
   end
-  if core.options.no_cache then
+  if core.options.no_cache or (known and known.key == c.key and not running) then
     return nil
   end
   return (cache.hit(c))
@@ -396,7 +397,7 @@ local function journal_step(call, r, c)
     return
   end
   if r.cached then
-    journal.hit(r.run_id, run.attempt(), r.step, call.sid, call.name, r.key)
+    journal.hit(r.run_id, run.attempt(), r.step, call.sid, call.name, c.key)
     return
   end
   journal.step({
@@ -417,7 +418,7 @@ local function result_of(call, c)
   if r then
     return r
   end
-  r = cacheable and cached_result(cacheable)
+  r = cacheable and cached_result(cacheable, call.known)
   if r then
     return r
   end
@@ -501,11 +502,13 @@ end
 
 -- af.agent answered by the cache without preparing the call: when the
 -- agent is cacheable, the options are only task inputs, nothing is
--- replayed or planned, no identical call is in flight and the entry is
--- fresh, and it is not the run's first step. It gives the same step,
--- result record, log records and journal record as the full path gives a
--- hit (run_step). nil otherwise, also when computing the key fails (the
--- full path then reports why).
+-- replayed or planned, no identical call is in flight, and it is not the
+-- run's first step (which records the run's start first). The hit is the
+-- full path's (cache.hit, record, journal.hit, a step's end), without
+-- copying the definition. Returns the result record; else nil and, when
+-- it looked the key up, the key and why it missed (so that the full path
+-- does not look again). Computing the key may fail: the full path then
+-- reports why.
 local function quick_hit(name, opts)
   local started = core.monotonic()
   local def = type(name) == "string" and agents.get(name)
@@ -521,29 +524,31 @@ local function quick_hit(name, opts)
   if ok and not key then
     ok, key = pcall(cache.key, def, cache.definition_hash(def, o), prompt, params, patterns)
   end
-  -- the step's number and identity if it is a hit: nothing runs before
-  -- steps.step_at_once takes them. The run's first step takes the full path,
-  -- which records the run's start before the step's records.
   local step, sid = steps.next_step()
   if not ok or inflight[key] or step == 1 then
     return nil
   end
-  local run_id = run.id()
-  local r, n, logged = cache.recorder(run_id):hit(key, name, step, sid, started, run_id, log.direct())
+  local r, why = cache.hit({ agent = name, key = key })
   if not r then
-    return nil
+    return nil, key, why
   end
   log_started(step, name, def.executor, prompt)
-  if n >= journal.HIT_CHUNK then
-    journal.write_hits()
-  end
-  steps.step_at_once(name, r, logged)
+  local run_id = run.id()
+  record(name, run_id, step, r, started)
+  journal.hit(run_id, run.attempt(), step, sid, name, key)
+  steps.step_at_once(name, r)
   return r
 end
 
 --- af.agent(name, opts)
 function M.agent(name, opts)
-  return quick_hit(name, opts) or run_step(M.prepare(1, name, opts))
+  local r, key, why = quick_hit(name, opts)
+  if r then
+    return r
+  end
+  local call = M.prepare(1, name, opts)
+  call.known = key and { key = key, why = why }
+  return run_step(call)
 end
 
 --- af.configure{jobs = N, configs = {paths}, executors = {NAME = {max_concurrency = N, stagger = "1s"}}}

@@ -2,18 +2,14 @@
 -- what went into a key, and the reasons a key changed (DESIGN.md, "Two
 -- stores, two jobs").
 --
--- Databases: entries (key -> entry: see M.put), manifests (key -> {parts,
--- inputs}), lineage ("p:" hash(agent, prompt) or "a:" hash(agent), then
--- the creation time, then the key: earlier entries of the same call),
--- blobs (hash -> large outputs), counters (hits/AGENT, misses/AGENT,
--- access/KEY = "COUNT LAST_ACCESS_TIME", and pending/... records of runs'
--- counts not folded in yet: see store:defer).
-local cjson = require "cjson.safe"
+-- How keys are made and why they changed is here; what a key names (the
+-- entries, their TTL, lineage, blobs, file index, counts) is core/cache.h's,
+-- reached through M.handle(). Lineage prefixes: "p:" hash(agent, prompt)
+-- and "a:" hash(agent).
 local canon = require "agentflow._canon"
 local core = require "agentflow.core"
 local executors = require "agentflow.executors"
 local files = require "agentflow._files"
-local journal = require "agentflow._journal"
 local log = require "agentflow.log"
 local run = require "agentflow._run"
 local store = require "agentflow._store"
@@ -24,15 +20,12 @@ local M = {}
 --- Bumped when the encoding of a key or an entry changes: old entries
 -- then miss (and `cache prune` removes them). 4: files named relative to
 -- the project root from the current directory, and the agent's working
--- directory in the key.
-M.VERSION = 4
+-- directory in the key. 5: entries in core/cache.h's format.
+M.VERSION = core.CACHE_VERSION
 
 --- TTLs in seconds by agent name (the seed's), and for every other agent.
 M.DEFAULT_TTLS = { ["business-logic-validator"] = 168 * 3600, ["api-integration-tester"] = 48 * 3600 }
 M.DEFAULT_TTL = 24 * 3600
-
--- Outputs larger than this (packed) go to the blob table.
-local BLOB_MIN = 16 * 1024
 
 -- Definition keys that set policy rather than what the agent does: they
 -- stay out of the definition's hash, so raising `retries` keeps the cache.
@@ -366,207 +359,158 @@ function M.quick_key(def, prompt, params, file_patterns)
     file_part(file_patterns, q.content, "files"), "", "", "", "")
 end
 
--- A stored output: `output` itself, or the packed value in the blob table
--- under hash `blob`.
-local function stored_output(output, blob)
-  if blob then
-    local raw = store.get():get("blobs", blob)
-    return raw and core.unpack(raw)
+-- The cache object (core.cache_open: core/cache.h) over the project's
+-- store, or nil without one.
+local handle = nil
+
+local function flush_counts()
+  if handle and not core.options.plan then
+    handle:flush_counts(core.now())
   end
-  return output
 end
 
---- The entry stored as `raw`, decoded ({key, agent, created, expires_at,
--- commit, branch, size, result, output}), or nil when it is not one of
--- this version's.
-function M.decode_entry(raw)
-  if not raw then
-    return nil
+--- The cache (core/cache.h's operations: lookup, store, entries, stats,
+-- invalidate, prune, ...), or nil when there is no store.
+function M.handle()
+  if handle == nil then
+    local s = store.get()
+    handle = s and core.cache_open(s) or false
+    if handle then
+      run.on_finish(flush_counts)
+    end
   end
-  local v, expires_at, result, e = core.unpack(raw, 4)
-  if v ~= M.VERSION or type(result) ~= "table" or type(e) ~= "table" then
-    return nil
-  end
-  e.v, e.expires_at, e.result = v, expires_at, result
-  e.output_blob, e.output = result.output_blob, result.output
-  result.output_blob, result.output = nil, nil
-  return e
+  return handle or nil
 end
 
---- The entry under `key` (decoded) and whether it is still fresh, or nil.
+--- The entry under `key` ({key, agent, created, expires_at, commit, branch,
+-- size, bytes, output_blob, result, output}) and whether it is still
+-- fresh; nil when there is none of this version.
 function M.entry(key)
-  local s = store.get()
-  local e = s and M.decode_entry(s:get("entries", key))
+  local h = M.handle()
+  local e = h and h:entry(key)
   if not e then
     return nil
   end
   return e, not e.expires_at or e.expires_at > core.now()
 end
 
---- The output of entry `e` (from M.decode_entry).
+--- The output of entry `e` (from M.entry), read from its blob if it is one.
 function M.output_of(e)
-  return stored_output(e.output, e.output_blob)
+  if e.output_blob then
+    return M.handle():blob(e.output_blob)
+  end
+  return e.output
 end
 
---- The fresh entry under `key` as a result record (cached = true), or nil
--- and why not: "ttl" (expired) or "miss". Reads the entry's first values
--- only (not its metadata): this is a cache hit's whole lookup.
-function M.lookup(key)
-  local s = store.get()
-  if not s then
+--- The fresh entry under `key` as its stored result record (status,
+-- summary, metrics, tokens, duration, output, ...), or nil and why not:
+-- "ttl" (expired) or "miss". `room`: keys the caller will add.
+function M.lookup(key, room)
+  local h = M.handle()
+  if not h then
     return nil, "miss"
   end
-  -- room for the fields a hit's record adds (cached, key, agent, run_id, ...)
-  local v, expires_at, r = s:unpack("entries", key, 3, 12)
-  if v ~= M.VERSION or type(r) ~= "table" then
-    return nil, "miss"
-  end
-  if expires_at and expires_at <= core.now() then
-    return nil, "ttl"
-  end
-  if r.output_blob then
-    r.output, r.output_blob = stored_output(r.output, r.output_blob), nil
-  end
-  r.cached, r.attempts, r.cost_usd, r.key = true, 0, 0, key
-  return r
+  return h:lookup(key, core.now(), room)
 end
 
--- Use counts, kept in memory and written at the end of the run as one
--- deferred record (store.defer), folded into the counters with those of
--- other runs: hits and misses per agent, accesses per key with the last
--- one's time.
-local counts = nil
-local recorder = nil -- over the journal's hit lines and these counts (M.recorder)
+-- Keys a hit's record gets beyond those stored (cached, attempts, cost_usd,
+-- key, then agent, run_id, step, ...: see _agent.lua's record).
+local ROOM = 12
 
-local function write_counts()
-  local now = string.format("%.3f", core.now())
-  store.flush()
-  store.defer({ { "counters", "hits/", false, counts.hits }, { "counters", "misses/", false, counts.misses },
-    { "counters", "access/", now, counts.access } })
-  counts, recorder = nil, nil
-  store.fold_counts(true)
-end
-
-local function start_counting()
-  counts = { hits = core.tally(), misses = core.tally(), access = core.tally() }
-  run.on_finish(write_counts)
-  return counts
-end
-
---- The recorder of run `run_id`'s cache hits (core.hit_recorder): it reads
--- a fresh entry, makes the hit's result record, adds its journal line and
--- counts it. nil without a store.
-function M.recorder(run_id)
-  if not recorder and store.get() then
-    local c = counts or start_counting()
-    recorder = core.hit_recorder(store.get(), M.VERSION, journal.hit_lines(run_id),
-      c.hits, c.access)
-  end
-  return recorder
-end
-
---- A fresh entry for `c` as a result record (cached = true), counting the
--- hit; or nil and "ttl" (expired) or "miss", logged.
+--- The result record of a cache hit for call `c` ({agent, key}): the
+-- fresh entry's stored record with cached = true, no attempts and no
+-- cost, counting the hit; or nil and "ttl" (expired) or "miss", counted
+-- and logged.
 function M.hit(c)
-  local r, why = M.lookup(c.key)
+  local r, why = M.lookup(c.key, ROOM)
   if not r then
     M.count_miss(c.agent, c.key, why)
     return nil, why
   end
   M.count_hit(c.agent, c.key)
-  -- a hit is logged by its "step ended" record (cached = true, key)
+  r.cached, r.attempts, r.cost_usd, r.key = true, 0, 0, c.key
   return r
 end
 
---- Count a hit of `agent` on entry `key`.
+--- Count a hit of `agent` on entry `key` (not in a plan, which writes nothing).
 function M.count_hit(agent, key)
-  local c = counts or start_counting()
-  c.hits:add(agent)
-  c.access:add(key)
+  local h = M.handle()
+  if h and not core.options.plan then
+    h:count_hit(agent, key)
+  end
 end
 
 --- Count and log a miss of `agent` ("ttl" or "miss").
 function M.count_miss(agent, key, why)
-  (counts or start_counting()).misses:add(agent)
+  local h = M.handle()
+  if h and not core.options.plan then
+    h:count_miss(agent)
+  end
   log.write("INFO", "cache", "cache miss", { agent = agent, key = key,
     reason = why == "ttl" and "ttl" or "no entry" })
 end
 
-local function created_ns(t)
-  return string.format("%016x", math.floor(t * 1e9))
+-- The paths a key covers (files, then configs): the cache's file index.
+local function covered(c)
+  local list = {}
+  for _, p in ipairs(c.paths) do
+    list[#list + 1] = p
+  end
+  for _, p in ipairs(c.config_paths) do
+    list[#list + 1] = p
+  end
+  return list
 end
 
 --- Store result record `r` of call `c`. Returns true, or false and why it
--- cannot be stored (an output holding a function, say).
---
--- An entry is four values packed one after another (core.pack): the
--- version, expires_at (nil: never), the result record with its output
--- (or output_blob, the hash of the packed output in the blob table) and
--- the metadata {key, agent, created, commit, branch, size}; a hit reads
--- the first three.
+-- cannot be stored (an output holding a function, say). The entry's
+-- format is core/cache.h's.
 function M.put(c, r)
+  local h = M.handle()
+  if not h then
+    return true
+  end
   local out, err = core.pack(r.output)
   if not out then
     return false, "its output cannot be stored: " .. err
   end
-  local now = core.now()
-  local commit, branch = core.git_head(files.root())
-  local result = { status = r.status, summary = r.summary, metrics = r.metrics, cost_usd = r.cost_usd,
-    tokens = r.tokens, attempts = r.attempts, duration = r.duration, fallback = r.fallback }
-  local ops = {}
-  if #out >= BLOB_MIN then
-    result.output_blob = core.hash(out)
-    ops[#ops + 1] = { "blobs", result.output_blob, out }
-  else
-    result.output = r.output
-  end
-  local packed, perr = core.pack(result)
-  if not packed then
+  local result, perr = core.pack({ status = r.status, summary = r.summary, metrics = r.metrics,
+    cost_usd = r.cost_usd, tokens = r.tokens, attempts = r.attempts, duration = r.duration,
+    fallback = r.fallback })
+  if not result then
     return false, "its result cannot be stored: " .. perr
   end
-  local meta = { key = c.key, agent = c.agent, created = now, commit = commit, branch = branch,
-    size = #out }
-  local raw = core.pack(M.VERSION) .. core.pack(c.ttl ~= math.huge and now + c.ttl or nil) ..
-    packed .. assert(core.pack(meta))
-  local stamp = created_ns(now)
-  ops[#ops + 1] = { "entries", c.key, raw }
-  ops[#ops + 1] = { "manifests", c.key, cjson.encode({ parts = c.parts, inputs = c.inputs }) }
-  ops[#ops + 1] = { "lineage", c.lineage_p .. stamp .. "/" .. c.key, c.agent }
-  ops[#ops + 1] = { "lineage", c.lineage_a .. stamp .. "/" .. c.key, c.agent }
-  store.commit(ops)
+  local commit, branch = core.git_head(files.root())
+  h:store({ key = c.key, agent = c.agent, created = core.now(),
+    ttl = c.ttl ~= math.huge and c.ttl or nil, commit = commit, branch = branch, result = result,
+    output = out, manifest = core.pack({ parts = c.parts, inputs = c.inputs }), files = covered(c),
+    lineage = { c.lineage_p, c.lineage_a } })
   return true
 end
 
 --- The manifest ({parts, inputs}) stored for `key`, or nil.
 function M.manifest(key)
-  local s = store.get()
-  local raw = s and s:get("manifests", key)
-  return raw and cjson.decode(raw) or nil
+  local h = M.handle()
+  return h and h:manifest(key) or nil
 end
 
 --- Record the manifest of a call that ran and was not stored (so that
 -- `why` can explain the next one).
 function M.remember(c)
-  store.later({ "manifests", c.key, cjson.encode({ parts = c.parts, inputs = c.inputs }) })
+  local h = M.handle()
+  if h and not core.options.plan then
+    h:remember(c.key, core.pack({ parts = c.parts, inputs = c.inputs }))
+  end
 end
 
 --- The newest earlier key for the same agent and prompt (else the same
 -- agent) other than `c.key`, created before `before` (seconds; nil: any).
 function M.previous(c, before)
-  local s = store.get()
-  if not s then
+  local h = M.handle()
+  if not h then
     return nil
   end
-  local limit = before and created_ns(before)
-  for _, prefix in ipairs({ c.lineage_p, c.lineage_a }) do
-    local keys = s:scan("lineage", prefix)
-    for i = #keys, 1, -1 do
-      local stamp, key = keys[i]:sub(#prefix + 1):match("^(%x+)/(%x+)$")
-      if key ~= c.key and (not limit or stamp < limit) then
-        return key
-      end
-    end
-  end
+  return h:previous(c.lineage_p, c.key, false, before) or h:previous(c.lineage_a, c.key, false, before)
 end
 
 -- Paths whose hash differs between two file parts, and the missing ones.

@@ -92,10 +92,8 @@ end
 M.RETENTION = 30 * 86400
 
 local function blob_refs(s, used)
-  local _, entries = s:scan("entries")
-  for _, raw in ipairs(entries) do
-    local e = cache.decode_entry(raw)
-    if e and e.output_blob then
+  for _, e in ipairs((cache.handle():entries())) do
+    if e.output_blob then
       used[e.output_blob] = true
     end
   end

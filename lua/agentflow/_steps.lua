@@ -133,9 +133,8 @@ end
 --- A step of agent `name` that the cache answered at once with result `r`
 -- (a hit found before the call was prepared, in a run that resumes none):
 -- begin_step and end_step in one, without showing it running. Its number
--- and identity are M.next_step()'s, which the caller gave the record; its
--- log record is written unless `logged`.
-function M.step_at_once(name, r, logged)
+-- and identity are M.next_step()'s, which the caller gave the record.
+function M.step_at_once(name, r)
   state.steps = state.steps + 1
   state.last = state.last + 1
   ident.next()
@@ -143,9 +142,7 @@ function M.step_at_once(name, r, logged)
     live.step_started(name)
   end
   count_end(name, r)
-  if not logged then
-    log_end(name, r)
-  end
+  log_end(name, r)
   if progress.enabled() then
     progress.event(snapshot(), string.format("%s: started (step %d)", name, state.last))
     progress.event(snapshot(), end_text(name, r))

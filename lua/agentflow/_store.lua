@@ -76,29 +76,6 @@ function M.later(op)
   end
 end
 
---- Write the count changes `ops` (counters with an add, as store:write
--- takes them) as one deferred record: they count once folded (see
--- M.fold_counts). `agentflow plan` writes nothing: there, they are dropped.
-function M.defer(ops)
-  local s = M.get()
-  if s and not core.options.plan then
-    s:defer(ops)
-  end
-end
-
--- Deferred records fold when this many wait: reruns use the same entries,
--- so folding many runs' counts together writes each count once.
-local FOLD_AFTER = 16
-
---- Apply the deferred count changes: now, or with `when_many` only once
--- enough of them wait.
-function M.fold_counts(when_many)
-  local s = M.get()
-  if s and not core.options.plan and (not when_many or s:deferred() >= FOLD_AFTER) then
-    s:fold_counts()
-  end
-end
-
 --- Commit `ops` (may be nil) together with everything pending, durably.
 function M.commit(ops)
   local s = M.get()

@@ -116,17 +116,6 @@ function M.flush()
   end
 end
 
---- The log and the run id a step record names, when C code may write a
--- step's INFO record itself (core.hit_recorder): INFO is kept but not
--- DEBUG (a step's "step started" record comes before its end), and no Lua
--- pattern must be hidden. nil otherwise.
-function M.direct()
-  if #patterns == 0 and (threshold or thresholds()) == RANK.INFO then
-    local l = logger or open()
-    return l, l and core.options.workflow and (the_run_id or run_id()) or nil
-  end
-end
-
 --- Hide what the Lua patterns in `list` match, in every record from now on
 -- (af.configure{redact = {"acct%-%d+"}}); secrets and bearer tokens are
 -- hidden anyway.

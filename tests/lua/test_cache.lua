@@ -158,6 +158,7 @@ t.test("secrets in env reach the key only as hashes", function()
   local r = af.agent("secretive")
   local raw = require("agentflow._store").get():get("manifests", r.key)
   t.eq(nil, raw:find("s3cr3t", 1, true))
+  t.eq("table", type(cache.manifest(r.key).parts.env))
 end)
 
 t.test("bad invalidate_on is an error at the caller's line", function()
@@ -242,14 +243,6 @@ t.test("a hit answered before preparing the call gives the full path's record", 
     t.eq(0, r.cost_usd)
   end
   t.eq(quick.step + 1, full.step)
-  -- the recorder itself (what the quick path calls): the same record
-  local run = require "agentflow._run"
-  local direct = cache.recorder(run.id()):hit(first.key, "counted", 999, "t999", require("agentflow.core").monotonic(),
-    run.id())
-  t.eq(999, direct.step)
-  direct.step, direct.duration = quick.step, quick.duration
-  t.eq(quick, direct)
-  t.eq(nil, (cache.recorder(run.id()):hit(string.rep("0", 32), "counted", 1000, "t1000", 0, run.id())))
   local same = { step = true, duration = true }
   for k, v in pairs(full) do
     t.eq(same[k] or v, same[k] or quick[k])
@@ -294,42 +287,23 @@ t.test("a key's hash is the hash of its length-prefixed parts, short or long", f
   end
 end)
 
-t.test("a tally counts by name in C", function()
-  local core = require "agentflow.core"
-  local tally = core.tally()
-  for i = 1, 1000 do
-    tally:add("k" .. i % 300)
-  end
-  tally:add("k7", 5)
-  t.eq(300, tally:size())
-  t.eq(9, tally:get("k7")) -- 7, 307, 607, 907, then 5
-  t.eq(3, tally:get("k0")) -- 300, 600, 900
-  t.eq(0, tally:get("never"))
-  t.raises("tally expected", tally.add, {}, "x")
-end)
-
-t.test("use counters of a whole run are written in one op", function()
-  local core = require "agentflow.core"
-  local s = store.get()
-  local function tally(counts)
-    local tl = core.tally()
-    for k, n in pairs(counts) do
-      tl:add(k, n)
+t.test("counts of hits and misses reach the counters once the run's are written", function()
+  local h = cache.handle()
+  h:count_hit("t-agent", "t-key")
+  h:count_hit("t-agent", "t-key")
+  h:count_miss("t-agent")
+  t.eq(0, (h:access("t-key")))
+  h:flush_counts(1764000000.5)
+  local n, last = h:access("t-key")
+  t.eq(2, n)
+  t.eq(1764000000.5, last)
+  local row
+  for _, a in ipairs(h:stats()) do
+    if a.agent == "t-agent" then
+      row = a
     end
-    return tl
   end
-  s:write({ { "counters", "t-hits/", false, tally({ a = 2, b = 1 }) } })
-  s:write({ { "counters", "t-hits/", "1764000000.500", tally({ a = 3 }) },
-    { "counters", "t-hits/", false, core.tally() } })
-  t.eq("5 1764000000.500", s:get("counters", "t-hits/a"))
-  t.eq("1", s:get("counters", "t-hits/b"))
-  s:defer({ { "counters", "t-hits/", "1764000001.000", tally({ a = 1, c = 2 }) } })
-  t.eq("5 1764000000.500", s:get("counters", "t-hits/a")) -- deferred: not counted yet
-  t.eq(true, s:deferred() >= 1)
-  t.eq(true, s:fold_counts() >= 1)
-  t.eq("6 1764000001.000", s:get("counters", "t-hits/a"))
-  t.eq("2 1764000001.000", s:get("counters", "t-hits/c"))
-  t.raises("only counts", s.defer, s, { { "entries", "k", "v" } })
+  t.eq({ agent = "t-agent", entries = 0, bytes = 0, hits = 2, misses = 1 }, row)
 end)
 
 t.test("has_only checks every key and the type of its value", function()

@@ -4,7 +4,6 @@ local cache = require "agentflow._cache"
 local cjson = require "cjson.safe"
 local core = require "agentflow.core"
 local files = require "agentflow._files"
-local runs = require "agentflow._runs"
 local store = require "agentflow._store"
 
 local M = {}
@@ -13,34 +12,14 @@ local function print_json(v)
   io.stdout:write(cjson.encode(v), "\n")
 end
 
--- Every entry, decoded, with its stored size and use counters; and the
--- set of keys whose entries another version of agentflow wrote.
-local function entries(s)
-  local keys, values = s:scan("entries")
-  local list, outdated = {}, {}
-  for i, key in ipairs(keys) do
-    local e = cache.decode_entry(values[i])
-    if e then
-      e.key = key
-      e.bytes = #values[i] + (e.output_blob and e.size or 0)
-      local n, last = (s:get("counters", "access/" .. key) or ""):match("^(%d+) ?(.*)$")
-      e.hits = tonumber(n) or 0
-      e.last_access = tonumber(last)
-      list[#list + 1] = e
-    else
-      outdated[key] = true
-    end
+-- Every entry, decoded, with its use counts; and the keys of the entries
+-- another version of agentflow wrote.
+local function entries(h)
+  local list, outdated = h:entries()
+  for _, e in ipairs(list) do
+    e.hits, e.last_access = h:access(e.key)
   end
   return list, outdated
-end
-
-local function counter_map(s, prefix)
-  local keys, values = s:scan("counters", prefix)
-  local map = {}
-  for i, k in ipairs(keys) do
-    map[k:sub(#prefix + 1)] = tonumber(values[i]) or 0
-  end
-  return map
 end
 
 local function ratio(hits, misses)
@@ -48,24 +27,13 @@ local function ratio(hits, misses)
   return n > 0 and hits / n or 0
 end
 
-local function stats(s, opts)
-  local hits, misses = counter_map(s, "hits/"), counter_map(s, "misses/")
+local function stats(h, opts)
   local total = { entries = 0, bytes = 0, hits = 0, misses = 0 }
-  local agents = {}
-  local function agent(name)
-    agents[name] = agents[name] or { entries = 0, bytes = 0, hits = hits[name] or 0,
-      misses = misses[name] or 0 }
-    return agents[name]
-  end
-  for _, e in ipairs(entries(s)) do
-    local a = agent(e.agent)
-    a.entries, a.bytes = a.entries + 1, a.bytes + e.bytes
-  end
-  for name in pairs(hits) do agent(name) end
-  for name in pairs(misses) do agent(name) end
-  local names = {}
-  for name, a in pairs(agents) do
-    names[#names + 1] = name
+  local agents, names = {}, {}
+  for _, a in ipairs(h:stats()) do
+    names[#names + 1] = a.agent
+    agents[a.agent] = a
+    a.agent = nil
     a.hit_ratio = ratio(a.hits, a.misses)
     for k in pairs(total) do
       total[k] = total[k] + a[k]
@@ -73,7 +41,8 @@ local function stats(s, opts)
   end
   table.sort(names)
   total.hit_ratio = ratio(total.hits, total.misses)
-  total.readers = s.readers and s:readers() or 0
+  local s = store.exists() and store.get()
+  total.readers = s and s:readers() or 0
   if opts.json then
     total.agents = agents
     print_json(total)
@@ -90,8 +59,8 @@ local function stats(s, opts)
   return 0
 end
 
-local function ls(s, opts)
-  local list, now = entries(s), core.now()
+local function ls(h, opts)
+  local list, now = entries(h), core.now()
   table.sort(list, function(a, b) return a.created > b.created end)
   local out = {}
   for _, e in ipairs(list) do
@@ -118,38 +87,47 @@ local function ls(s, opts)
 end
 
 -- The key that `prefix` names, or nil and a message.
-local function find_key(s, prefix)
-  local keys = s:scan("entries", prefix)
-  if #keys == 1 then
-    return keys[1]
+local function find_key(h, prefix)
+  local found = {}
+  local list, outdated = h:entries()
+  for _, e in ipairs(list) do
+    if e.key:sub(1, #prefix) == prefix then
+      found[#found + 1] = e.key
+    end
   end
-  return nil, #keys == 0 and string.format("no cache entry %s", prefix)
-    or string.format("%s names %d entries; give more of the key", prefix, #keys)
+  for _, key in ipairs(outdated) do
+    if key:sub(1, #prefix) == prefix then
+      found[#found + 1] = key
+    end
+  end
+  if #found == 1 then
+    return found[1]
+  end
+  return nil, #found == 0 and string.format("no cache entry %s", prefix)
+    or string.format("%s names %d entries; give more of the key", prefix, #found)
 end
 
 local function iso(t)
   return t and os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(t)) or nil
 end
 
-local function show(s, opts, key_prefix)
+local function show(h, opts, key_prefix)
   if not key_prefix then
     return args.usage_error("cache", "cache show needs a KEY")
   end
-  local key, err = find_key(s, key_prefix)
+  local key, err = find_key(h, key_prefix)
   if not key then
     return args.error(66, "%s", err)
   end
-  local e = cache.decode_entry(s:get("entries", key))
+  local e = h:entry(key)
   if not e then
     return args.error(65, "cache entry %s was written by another version of agentflow; " ..
       "'agentflow cache prune' removes such entries", key)
   end
-  local m = cjson.decode(s:get("manifests", key) or "{}") or {}
+  local m = h:manifest(key) or {}
   local output = cache.output_of(e)
   local parts, inputs = m.parts or {}, m.inputs or {}
-  local n, last = (s:get("counters", "access/" .. key) or ""):match("^(%d+) ?(.*)$")
-  local access
-  access, last = tonumber(n) or 0, tonumber(last)
+  local access, last = h:access(key)
   local configs = {}
   for path in pairs(parts.configs or {}) do
     configs[#configs + 1] = path
@@ -176,55 +154,17 @@ local function show(s, opts, key_prefix)
   return 0
 end
 
--- Ops deleting the entries `keys` (a set) and everything that hangs off them.
-local function deletions(s, keys)
-  local ops = {}
-  for key in pairs(keys) do
-    for _, db in ipairs({ "entries", "manifests" }) do
-      ops[#ops + 1] = { db, key, false }
-    end
-    ops[#ops + 1] = { "counters", "access/" .. key, false }
-  end
-  for _, row in ipairs((s:scan("lineage"))) do
-    if keys[row:match("([^/]*)$")] then
-      ops[#ops + 1] = { "lineage", row, false }
-    end
-  end
-  return ops
-end
-
--- Remove the entries `keys` (a set), then the blobs nothing uses any more
--- (neither an entry nor a journal record).
-local function remove(s, keys)
-  s:write(deletions(s, keys))
-  s:write(runs.orphan_blobs(s))
-  local n = 0
-  for _ in pairs(keys) do
-    n = n + 1
-  end
-  return n
-end
-
-local function depends_on(s, key, path)
-  local m = cjson.decode(s:get("manifests", key) or "{}") or {}
-  local parts = m.parts or {}
-  return (parts.files or {})[path] ~= nil or (parts.configs or {})[path] ~= nil
-end
-
-
-local function invalidate(s, opts)
+local function invalidate(h, opts)
   local chosen = (opts.agent and 1 or 0) + (opts.file and 1 or 0) + (opts.all and 1 or 0)
   if chosen ~= 1 then
     return args.usage_error("cache", "cache invalidate needs one of --agent A, --file PATH, --all")
   end
-  local list, outdated = entries(s)
-  local keys, path = opts.all and outdated or {}, opts.file and files.key_path(opts.file)
-  for _, e in ipairs(list) do
-    if opts.all or e.agent == opts.agent or (path and depends_on(s, e.key, path)) then
-      keys[e.key] = true
-    end
+  local n
+  if opts.file then
+    n = h:invalidate_file(files.key_path(opts.file))
+  else
+    n = h:invalidate_agent(opts.agent)
   end
-  local n = remove(s, keys)
   if opts.json then
     print_json({ removed = n })
   else
@@ -233,35 +173,12 @@ local function invalidate(s, opts)
   return 0
 end
 
-local function prune(s, opts)
+local function prune(h, opts)
   local max = opts["max-size"] and args.size(opts["max-size"])
   if opts["max-size"] and not max then
     return args.usage_error("cache", "--max-size wants bytes or a size like 64M, not '%s'", opts["max-size"])
   end
-  local list, outdated = entries(s)
-  local now, keys, expired, evicted = core.now(), outdated, 0, 0
-  local live, total = {}, 0
-  for _ in pairs(outdated) do
-    expired = expired + 1
-  end
-  for _, e in ipairs(list) do
-    if e.expires_at and e.expires_at <= now then
-      keys[e.key], expired = true, expired + 1
-    else
-      live[#live + 1] = e
-      total = total + e.bytes
-    end
-  end
-  if max then
-    table.sort(live, function(a, b) return (a.last_access or a.created) < (b.last_access or b.created) end)
-    for _, e in ipairs(live) do
-      if total <= max then
-        break
-      end
-      keys[e.key], total, evicted = true, total - e.bytes, evicted + 1
-    end
-  end
-  remove(s, keys)
+  local expired, evicted, total = h:prune(core.now(), max)
   if opts.json then
     print_json({ expired = expired, evicted = evicted, bytes = total })
   else
@@ -286,10 +203,11 @@ end
 -- What the commands see where no store was ever made: nothing, and they
 -- do not create one.
 local EMPTY = {
-  scan = function() return {}, {} end,
-  get = function() return nil end,
-  write = function() end,
-  fold_counts = function() end,
+  entries = function() return {}, {} end,
+  stats = function() return {} end,
+  invalidate_file = function() return 0 end,
+  invalidate_agent = function() return 0 end,
+  prune = function() return 0, 0, 0 end,
 }
 
 local SPEC = { json = "flag", agent = "value", file = "value", all = "flag", ["max-size"] = "value" }
@@ -309,12 +227,14 @@ function M.main(argv)
   if not opts then
     return args.usage_error("cache", "%s", operands)
   end
-  local s = store.exists() and store.get() or EMPTY
-  if not s then
-    return args.error(74, "the cache cannot be opened")
+  local h = EMPTY
+  if store.exists() then
+    h = cache.handle()
+    if not h then
+      return args.error(74, "the cache cannot be opened")
+    end
   end
-  s:fold_counts() -- the counts runs deferred
-  return command(s, opts, operands[1])
+  return command(h, opts, operands[1])
 end
 
 return M

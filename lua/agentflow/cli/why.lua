@@ -4,49 +4,34 @@ local args = require "agentflow.cli._args"
 local cache = require "agentflow._cache"
 local journal = require "agentflow._journal"
 local runs = require "agentflow._runs"
-local store = require "agentflow._store"
 local util = require "agentflow._util"
 
 local M = {}
 
--- Lineage rows of `prefix`, newest first: {stamp, key}.
-local function rows(s, prefix)
-  local out = {}
-  local keys = s:scan("lineage", prefix)
-  for i = #keys, 1, -1 do
-    local stamp, key = keys[i]:sub(#prefix + 1):match("^(%x+)/(%x+)$")
-    out[#out + 1] = { stamp = stamp, key = key }
+-- The entry the step is compared with: the newest of the same agent and
+-- prompt (else agent) made before the step ended, passing over the step's
+-- own entry when it stored one.
+local function previous(rec)
+  local h = cache.handle()
+  if not h then
+    return nil
   end
-  return out
-end
-
--- The entry the step is compared with: the newest row of the same agent
--- and prompt (else agent) made before the step's own entry, or before the
--- step ended when it stored none.
-local function previous(s, rec)
-  local limit = string.format("%016x", math.floor(rec.finished_at * 1e9))
   for _, prefix in ipairs({ rec.lineage_p, rec.lineage_a }) do
-    local skip_own = rec.stored
-    for _, row in ipairs(rows(s, prefix)) do
-      if row.stamp <= limit then
-        if skip_own and row.key == rec.key then
-          skip_own = false
-        else
-          return row.key
-        end
-      end
+    local key = h:previous(prefix, rec.key or "", rec.stored == true, rec.finished_at)
+    if key then
+      return key
     end
   end
 end
 
-local function explain(s, rec)
+local function explain(rec)
   if rec.cached then
     return "hit", {}
   end
   if not rec.key then
     return "uncached", { "the agent is not cached (cache = false)" }
   end
-  local prev = previous(s, rec)
+  local prev = previous(rec)
   if not prev then
     return "miss", { "no earlier entry for this agent" }
   end
@@ -89,12 +74,11 @@ function M.main(argv)
   if not run then
     return code
   end
-  local s = store.get()
   local rec = journal.get(run_id, step)
   if not rec then
     return args.error(66, "no step %d in run %s", step, run_id)
   end
-  local state, reasons = explain(s, rec)
+  local state, reasons = explain(rec)
   local held_files, held_configs = held(rec)
   if opts.json then
     io.stdout:write(util.json_with_arrays({ run_id = run_id, step = step, agent = rec.agent,
