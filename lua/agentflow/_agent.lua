@@ -7,11 +7,11 @@ local cache = require "agentflow._cache"
 local exec = require "agentflow._exec"
 local executors = require "agentflow.executors"
 local files = require "agentflow._files"
-local journal = require "agentflow._journal"
 local log = require "agentflow.log"
 local plan = require "agentflow._plan"
 local replay = require "agentflow._replay"
 local run = require "agentflow._run"
+local step = require "agentflow._step"
 local steps = require "agentflow._steps"
 local sem = require "agentflow._sem"
 local store = require "agentflow._store"
@@ -350,7 +350,7 @@ local function cached_result(c, known)
   if core.options.no_cache or (known and known.key == c.key and not running) then
     return nil
   end
-  return (cache.hit(c))
+  return (cache.hit(c.agent, c.key))
 end
 
 -- Run the agent (and its fallbacks) with `c`, the cache identity, marking
@@ -392,95 +392,46 @@ local function durable(def)
   return def.executor ~= "lua"
 end
 
-local function journal_step(call, r, c)
-  if not c then
-    return
-  end
-  if r.cached then
-    journal.hit(r.run_id, run.attempt(), r.step, call.sid, call.name, c.key)
-    return
-  end
-  journal.step({
-    run_id = r.run_id, step = r.step, sid = call.sid, slot = call.slot, attempt = run.attempt(),
-    agent = call.name, status = r.status, key = c.key,
-    lineage_p = c.lineage_p, lineage_a = c.lineage_a,
-    stored = call.def.cache ~= false and r.status == "success",
-    error = r.error, reason = r.reason, started_at = core.now() - (r.duration or 0),
-    finished_at = core.now(),
-  }, r, durable(call.def))
-end
-
--- The result of a call: replayed from the journal, from the cache, or by
--- running the agent (journaled as started first).
-local function result_of(call, c)
-  local cacheable = c and call.def.cache ~= false and c or nil
-  local r = c and replay.result(call.task.step, call.sid, call.name, c.key)
-  if r then
-    return r
-  end
-  r = cacheable and cached_result(cacheable, call.known)
-  if r then
-    return r
-  end
-  if c then
-    local attempt = run.attempt()
-    call.slot = replay.slot(call.sid, call.name, c.key, attempt)
-    journal.started(call.task.run_id, call.task.step, call.sid, call.slot, call.name, c.key,
-      durable(call.def) and "now" or "later", "agent", attempt)
-  end
-  return run_and_store(call, cacheable)
-end
-
--- The "step started" record (DEBUG) of step `step` of agent `name`.
-local function log_started(step, name, executor, prompt)
-  if log.enabled("DEBUG") then
-    log.write("DEBUG", "step", "step started", { step = step, agent = name, executor = executor,
-      prompt = prompt:sub(1, 300) })
-  end
-end
-
--- A new step of agent `name`: its number, its identity and when it
--- started (now).
-local function begin_step(name, executor, prompt)
-  local started = core.monotonic()
-  local step, sid = steps.begin_step(name)
-  log_started(step, name, executor, prompt)
-  return step, sid, started
-end
-
--- Run prepared call `call` (which this modifies) as a new step.
-local function run_step(call)
-  local step, sid, started = begin_step(call.name, call.def.executor, call.def.prompt or "")
-  call.sid = sid
-  call.task = new_task(call, step)
-  local c = identity(call)
-  if plan.active() then
-    local r = plan.step(call.name, step, call.def.cache ~= false, c, call.unknown)
-    steps.end_step(call.name, r)
-    return r
-  end
-  local ok, r = pcall(result_of, call, c)
-  if not ok then
-    steps.end_step(call.name, nil)
-    error(r, 0)
-  end
-  record(call.name, call.task.run_id, call.task.step, r, started)
-  r.key = c and c.key
-  local failure = settle(call, r)
-  steps.end_step(call.name, r)
-  if not r.replayed then
-    journal_step(call, r, c)
-  end
-  if failure then
-    error(failure, 0)
-  end
-  return r
+-- The step of prepared call `call` (which this modifies), as _step.lua
+-- runs it.
+local function agent_step(call)
+  local id, cacheable -- the cache identity; it again when the cache may answer and keep the result
+  return {
+    name = call.name, kind = "agent", executor = call.def.executor, prompt = call.def.prompt or "",
+    when = durable(call.def) and "now" or "later", durable = durable(call.def),
+    key = function(step, sid)
+      call.sid = sid
+      call.task = new_task(call, step)
+      id = identity(call)
+      cacheable = id and call.def.cache ~= false and id or nil
+      return id and id.key, id
+    end,
+    plan = function(step, c)
+      return plan.step(call.name, step, call.def.cache ~= false, c, call.unknown)
+    end,
+    lookup = function()
+      return cacheable and cached_result(cacheable, call.known)
+    end,
+    run = function(slot)
+      call.slot = slot
+      return run_and_store(call, cacheable)
+    end,
+    finish = function(r, step, started)
+      record(call.name, call.task.run_id, step, r, started)
+      r.key = id and id.key
+      return settle(call, r)
+    end,
+    record = function(rec, r, c)
+      rec.lineage_p, rec.lineage_a = c.lineage_p, c.lineage_a
+      rec.stored = call.def.cache ~= false and r.status == "success"
+    end,
+  }
 end
 
 --- Run a prepared call and return its result record (see DESIGN.md). The
 -- call can be run again: each run is a new step.
 function M.run(call)
-  return run_step(util.copy(call))
+  return step.run(agent_step(util.copy(call)))
 end
 
 -- Call options a cache hit can be answered with at once: the task's
@@ -500,6 +451,19 @@ local function cache_answers_now()
   return early
 end
 
+-- The step of an af.agent call of `def` answered at once (see quick_hit),
+-- one per definition: its prompt is set for each call.
+local quick_steps = setmetatable({}, { __mode = "k" })
+
+local function quick_step(def)
+  local name = def.name
+  local k = { name = name, executor = def.executor,
+    lookup = function(key) return cache.hit(name, key) end,
+    finish = function(r, step, started) record(name, run.id(), step, r, started) end }
+  quick_steps[def] = k
+  return k
+end
+
 -- af.agent answered by the cache without preparing the call: when the
 -- agent is cacheable, the options are only task inputs, nothing is
 -- replayed or planned, no identical call is in flight, and it is not the
@@ -510,7 +474,6 @@ end
 -- does not look again). Computing the key may fail: the full path then
 -- reports why.
 local function quick_hit(name, opts)
-  local started = core.monotonic()
   local def = type(name) == "string" and agents.get(name)
   if not def or def.cache == false or not cache_answers_now()
       or (def.fallback and not agents.get(def.fallback))
@@ -524,19 +487,15 @@ local function quick_hit(name, opts)
   if ok and not key then
     ok, key = pcall(cache.key, def, cache.definition_hash(def, o), prompt, params, patterns)
   end
-  local step, sid = steps.next_step()
-  if not ok or inflight[key] or step == 1 then
+  if not ok or inflight[key] then
     return nil
   end
-  local r, why = cache.hit({ agent = name, key = key })
+  local k = quick_steps[def] or quick_step(def)
+  k.prompt = prompt -- read before anything yields
+  local r, why = step.at_once(k, key)
   if not r then
-    return nil, key, why
+    return nil, why and key, why
   end
-  log_started(step, name, def.executor, prompt)
-  local run_id = run.id()
-  record(name, run_id, step, r, started)
-  journal.hit(run_id, run.attempt(), step, sid, name, key)
-  steps.step_at_once(name, r)
   return r
 end
 
@@ -548,7 +507,7 @@ function M.agent(name, opts)
   end
   local call = M.prepare(1, name, opts)
   call.known = key and { key = key, why = why }
-  return run_step(call)
+  return step.run(agent_step(call))
 end
 
 --- af.configure{jobs = N, configs = {paths}, executors = {NAME = {max_concurrency = N, stagger = "1s"}}}

@@ -417,18 +417,18 @@ end
 -- key, then agent, run_id, step, ...: see _agent.lua's record).
 local ROOM = 12
 
---- The result record of a cache hit for call `c` ({agent, key}): the
--- fresh entry's stored record with cached = true, no attempts and no
--- cost, counting the hit; or nil and "ttl" (expired) or "miss", counted
--- and logged.
-function M.hit(c)
-  local r, why = M.lookup(c.key, ROOM)
+--- The result record of a cache hit of `agent` on `key`: the fresh
+-- entry's stored record with cached = true, no attempts and no cost,
+-- counting the hit; or nil and "ttl" (expired) or "miss", counted and
+-- logged.
+function M.hit(agent, key)
+  local r, why = M.lookup(key, ROOM)
   if not r then
-    M.count_miss(c.agent, c.key, why)
+    M.count_miss(agent, key, why)
     return nil, why
   end
-  M.count_hit(c.agent, c.key)
-  r.cached, r.attempts, r.cost_usd, r.key = true, 0, 0, c.key
+  M.count_hit(agent, key)
+  r.cached, r.attempts, r.cost_usd, r.key = true, 0, 0, key
   return r
 end
 

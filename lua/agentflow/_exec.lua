@@ -5,10 +5,9 @@ local core = require "agentflow.core"
 local journal = require "agentflow._journal"
 local log = require "agentflow.log"
 local plan = require "agentflow._plan"
-local replay = require "agentflow._replay"
 local run = require "agentflow._run"
 local sem = require "agentflow._sem"
-local steps = require "agentflow._steps"
+local step = require "agentflow._step"
 local store = require "agentflow._store"
 local util = require "agentflow._util"
 
@@ -215,37 +214,28 @@ local function truncated(step, name, res)
   run.warn("step %d (%s): its %s was cut at max_output", step, name, streams)
 end
 
--- A journaled process step of the workflow (see af_exec): its start with
--- its process group as soon as it is spawned, and its end before the
--- workflow sees it, each committed, so a finished one never runs again and
--- a resume can end one a crash left running (one spawned an instant before
--- the crash it finds by AGENTFLOW_RUN_ID).
+-- A journaled process step of the workflow (see af_exec), as _step.lua
+-- runs it: its start with its process group as soon as it is spawned, and
+-- its end before the workflow sees it, each committed, so a finished one
+-- never runs again and a resume can end one a crash left running (one
+-- spawned an instant before the crash it finds by AGENTFLOW_RUN_ID).
 local function exec_step(argv, c)
   local name = argv[1]:match("[^/]*$")
-  local step, sid = steps.begin_step(name)
-  local key = exec_key(argv, c)
-  local replayed = replay.result(step, sid, name, key)
-  if replayed then
-    steps.end_step(name, replayed)
-    return replayed.output
-  end
-  local id, attempt = run.id(), run.attempt()
-  local slot = replay.slot(sid, name, key, attempt)
-  journal.started(id, step, sid, slot, name, key, "spawn", "exec", attempt)
-  local ok, res = pcall(spawn, argv, c, { run_id = id, slot = slot })
-  if not ok then
-    steps.end_step(name, nil)
-    error(res, 0)
-  end
-  if res.stdout_truncated or res.stderr_truncated then
-    truncated(step, name, res)
-  end
-  local r = exec_result(res)
-  journal.step({ run_id = id, step = step, sid = sid, slot = slot, attempt = attempt, kind = "exec",
-    agent = name, key = key, status = r.status, error = r.error,
-    started_at = core.now() - r.duration, finished_at = core.now() }, r, true)
-  steps.end_step(name, r)
-  return res
+  return step.run({
+    name = name, kind = "exec", executor = "exec", when = "spawn", durable = true,
+    key = function()
+      return exec_key(argv, c)
+    end,
+    run = function(slot, _)
+      local res = spawn(argv, c, { run_id = run.id(), slot = slot })
+      return exec_result(res)
+    end,
+    finish = function(r, n)
+      if not r.replayed and (r.output.stdout_truncated or r.output.stderr_truncated) then
+        truncated(n, name, r.output)
+      end
+    end,
+  }).output
 end
 
 --- result = af.exec(argv, opts); see DESIGN.md. A program that cannot be

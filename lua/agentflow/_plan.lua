@@ -66,7 +66,7 @@ function M.step(name, step, cacheable, c, unknown)
   end
   local state, reasons = cache.explain(c)
   if state == "hit" then
-    local r = cache.hit(c)
+    local r = cache.hit(c.agent, c.key)
     r.agent, r.step = name, step
     line("HIT", step, name, nil, c)
     return r
