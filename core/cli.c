@@ -37,6 +37,16 @@ static const af_command *const commands[] = {
 		"named relative to the project root (--json: `files`, `configs`).\n"
 		"\n"
 		"exit codes: 0 explained; 66 no such run or step; 64 usage.\n"),
+	LUA_COMMAND("diff", "the changes an editing step made, as a patch",
+		"usage: agentflow diff RUN_ID STEP [--stat] [--json]\n"
+		"\n"
+		"The patch that step STEP of run RUN_ID (an agent with edits = true)\n"
+		"made in its workspace, as git writes it (binary files included): it\n"
+		"can be applied with `git apply`. --stat: the files and lines changed;\n"
+		"--json: the patch's hash and files.\n"
+		"\n"
+		"exit codes: 0 shown; 1 the step made no changes; 66 no such run, step\n"
+		"or stored patch; 64 usage.\n"),
 	LUA_COMMAND("cache", "inspect and manage the result cache",
 		"usage: agentflow cache stats [--json]\n"
 		"       agentflow cache ls [--agent A] [--json]\n"

@@ -51,6 +51,8 @@ int af_run_workflow(int argc, char **argv, const af_run_options *o)
 		af_host_set_option(L, "jobs", o->jobs);
 	if (o && o->no_cache)
 		af_host_set_option(L, "no_cache", 1);
+	if (o && o->keep_workspaces)
+		af_host_set_option(L, "keep_workspaces", 1);
 	if (o && o->plan)
 		af_host_set_option(L, "plan", 1);
 	if (o && o->resume)
@@ -96,6 +98,7 @@ static long parse_count(const char *s, long max)
 static const struct option longopts[] = {
 	{"jobs", required_argument, NULL, 'j'},
 	{"no-cache", no_argument, NULL, 'n'},
+	{"keep-workspaces", no_argument, NULL, 'k'},
 	{"junit", required_argument, NULL, 'J'},
 	{"ci", no_argument, NULL, 'c'},
 	{"budget-usd", required_argument, NULL, 'b'},
@@ -117,6 +120,8 @@ static int cmd_run(int argc, char **argv)
 			return AF_EXIT_USAGE;
 		if (c == 'n')
 			o.no_cache = 1;
+		if (c == 'k')
+			o.keep_workspaces = 1;
 		if (c == 'J')
 			o.junit = optarg;
 		if (c == 'c')
@@ -207,6 +212,7 @@ const af_command af_command_run = {
 	"run", "run a workflow script",
 	"usage: agentflow run SCRIPT.lua [--jobs N] [--no-cache] [--budget-usd X] [--ci]\n"
 	"                     [--junit FILE] [--metrics-addr HOST:PORT] [--log-level L] [-v]\n"
+	"                     [--keep-workspaces]\n"
 	"                     [-- ARGS]\n"
 	"\n"
 	"Run the workflow SCRIPT.lua. ARGS are the script's: they fill Lua's `arg`\n"
@@ -217,6 +223,8 @@ const af_command af_command_run = {
 	"                 at least 8); wins over af.configure{jobs = N}\n"
 	"  --no-cache     run every agent, serving nothing from the cache (results\n"
 	"                 are still stored)\n"
+	"  --keep-workspaces  keep the git worktrees of editing agents (edits =\n"
+	"                 true) after their steps, to look at what they did\n"
 	"  --budget-usd X the run spends at most X dollars on agents: the CLI gets\n"
 	"                 what is left, and once it is spent, agent steps are\n"
 	"                 skipped (reason \"budget\"); the summary shows the spend\n"

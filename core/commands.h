@@ -16,6 +16,7 @@ extern const af_command af_command_repl;
 typedef struct af_run_options {
 	long jobs;    /* processes at once (--jobs) */
 	int no_cache; /* run every agent; still store the results (--no-cache) */
+	int keep_workspaces; /* keep editing agents' worktrees (--keep-workspaces) */
 	int plan;     /* look agents up, run none, write nothing (agentflow plan) */
 	const char *resume; /* the run this one continues (agentflow resume) */
 	const char *parent; /* the run this one forks from (resume --from) */

@@ -4,6 +4,7 @@
 local core = require "agentflow.core"
 local agents = require "agentflow.agents"
 local cache = require "agentflow._cache"
+local edits = require "agentflow._edits"
 local exec = require "agentflow._exec"
 local executors = require "agentflow.executors"
 local files = require "agentflow._files"
@@ -355,7 +356,7 @@ end
 
 -- Run the agent (and its fallbacks) with `c`, the cache identity, marking
 -- the call in flight so that an identical one waits for it.
-local function run_and_store(call, c)
+local function run_and_store(call, c, ws)
   local running
   if c then
     running = { done = core.event() }
@@ -364,7 +365,11 @@ local function run_and_store(call, c)
   call.task.idempotency_key = call.task.run_id .. ":" .. call.sid
   local ok, r = pcall(function()
     local _ <close> = call.slot and exec.journal_spawns(call.task.run_id, call.slot)
-    return run_chain(call)
+    local r = run_chain(call)
+    if ws and r.status == "success" then
+      r.patch = edits.capture(ws)
+    end
+    return r
   end)
   if running then
     inflight[c.key] = nil
@@ -392,6 +397,53 @@ local function durable(def)
   return def.executor ~= "lua"
 end
 
+-- The apply mode of `def` (edits = true): "auto" (the default), "manual"
+-- or false. Raises for another value.
+local function apply_mode(def)
+  local mode = def.apply
+  if mode == nil then
+    return "auto"
+  end
+  if mode ~= "auto" and mode ~= "manual" and mode ~= false then
+    error(util.exit_error(65, string.format(
+      "agent %s: apply must be \"auto\", \"manual\" or false, not %s", def.name, tostring(mode))), 0)
+  end
+  return mode
+end
+
+-- Run call `call` of an editing agent (edits = true) in a workspace of
+-- its own, its changes captured as the result's patch (_edits.lua).
+local function run_in_workspace(call, cacheable)
+  local ws = edits.workspace(call.task.run_id, call.sid)
+  local def, inside = call.def, {}
+  for k, v in pairs(def) do
+    inside[k] = v
+  end
+  -- the agent's directory, in the workspace
+  inside.cwd = type(def.cwd) == "string" and def.cwd:sub(1, 1) ~= "/" and ws.cwd .. "/" .. def.cwd or ws.cwd
+  call.def = inside
+  call.task.cwd = inside.cwd -- where an in-process agent must write: it shares the process's directory
+  local ok, r = pcall(run_and_store, call, cacheable, ws)
+  call.def = def
+  edits.remove(ws)
+  if not ok then
+    error(r, 0)
+  end
+  return r
+end
+
+-- Apply the patch of result `r` of step `step` in step order; a patch that
+-- does not apply fails the step, naming the paths.
+local function apply_patch(call, r, step)
+  if not (r.patch and r.status == "success" and not r.replayed and apply_mode(call.def) == "auto") then
+    return
+  end
+  local ok, err = edits.in_order(step, function() return edits.apply(r.patch) end)
+  if not ok then
+    r.status, r.reason, r.error = "failed", "patch_conflict", err
+  end
+end
+
 -- The step of prepared call `call` (which this modifies), as _step.lua
 -- runs it.
 local function agent_step(call)
@@ -402,6 +454,10 @@ local function agent_step(call)
     key = function(step, sid)
       call.sid = sid
       call.task = new_task(call, step)
+      if call.def.edits and not plan.active() then
+        apply_mode(call.def)
+        edits.expect(step)
+      end
       id = identity(call)
       cacheable = id and call.def.cache ~= false and id or nil
       return id and id.key, id
@@ -414,12 +470,23 @@ local function agent_step(call)
     end,
     run = function(slot)
       call.slot = slot
+      if call.def.edits then
+        return run_in_workspace(call, cacheable)
+      end
       return run_and_store(call, cacheable)
     end,
     finish = function(r, step, started)
       record(call.name, call.task.run_id, step, r, started)
       r.key = id and id.key
+      if call.def.edits then
+        apply_patch(call, r, step)
+      end
       return settle(call, r)
+    end,
+    ended = function(step)
+      if call.def.edits then
+        edits.done(step)
+      end
     end,
     record = function(rec, r, c)
       rec.lineage_p, rec.lineage_a = c.lineage_p, c.lineage_a
@@ -475,7 +542,7 @@ end
 -- reports why.
 local function quick_hit(name, opts)
   local def = type(name) == "string" and agents.get(name)
-  if not def or def.cache == false or not cache_answers_now()
+  if not def or def.cache == false or def.edits or not cache_answers_now()
       or (def.fallback and not agents.get(def.fallback))
       or (opts ~= nil and (type(opts) ~= "table" or not core.has_only(opts, INPUTS))) then
     return nil

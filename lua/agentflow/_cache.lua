@@ -34,7 +34,7 @@ local POLICY = {
   timeout = true, grace = true, fallback = true, critical = true, cache = true,
   invalidate_on = true, max_concurrency = true, stagger = true, ttl = true,
   description = true, prompt = true, params = true, files = true, configs = true,
-  salt = true, source = true, source_text = true, max_output = true,
+  salt = true, source = true, source_text = true, max_output = true, apply = true,
 }
 
 local project_configs = {} -- af.configure{configs = {...}}
@@ -476,7 +476,7 @@ function M.put(c, r)
   end
   local result, perr = core.pack({ status = r.status, summary = r.summary, metrics = r.metrics,
     cost_usd = r.cost_usd, tokens = r.tokens, attempts = r.attempts, duration = r.duration,
-    fallback = r.fallback })
+    fallback = r.fallback, patch = r.patch })
   if not result then
     return false, "its result cannot be stored: " .. perr
   end

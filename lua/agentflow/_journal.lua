@@ -74,7 +74,7 @@ local function stored_result(r, ops)
   local out = cjson.encode(r.output == nil and cjson.null or r.output)
   local res = { status = r.status, summary = r.summary, metrics = r.metrics, cost_usd = r.cost_usd,
     tokens = r.tokens, attempts = r.attempts, duration = r.duration, error = r.error,
-    reason = r.reason, fallback = r.fallback }
+    reason = r.reason, fallback = r.fallback, patch = r.patch }
   if out and #out >= BLOB_MIN then
     res.output_blob = core.hash(out)
     ops[#ops + 1] = { "blobs", res.output_blob, out }

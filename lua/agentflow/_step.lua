@@ -22,6 +22,7 @@
 --   finish(r, step, started) fill the result record; may return the error
 --                            that fails the workflow
 --   record(rec, r, id)       (optional) add fields to the journal record
+--   ended(step)              (optional) called once the step has ended, however
 local core = require "agentflow.core"
 local journal = require "agentflow._journal"
 local log = require "agentflow.log"
@@ -96,6 +97,9 @@ function M.run(k)
   -- a key that cannot be made is an error at the call, before the step runs
   local key, id = k.key(step, sid)
   local ok, r, failure = pcall(path, k, key, id, step, sid, started)
+  if k.ended then
+    k.ended(step)
+  end
   if not ok then
     steps.end_step(k.name, nil)
     error(r, 0)

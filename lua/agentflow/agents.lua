@@ -24,13 +24,14 @@ local TYPES = {
   description = "string", model = "string", prompt = "string", params = "table",
   files = "table", configs = "table", salt = "string", budget_usd = "number",
   system_prompt = "string", max_turns = "number", max_output = "number", cwd = "string",
+  edits = "boolean",
 }
 local DURATIONS = { ttl = true, backoff = true, backoff_max = true, timeout = true,
   grace = true, stagger = true, throttle_backoff = true }
 
 -- Keys read without a type check: the name (agent files), the CLI program
 -- and Claude Code's own keys (executors/claude.lua).
-local UNTYPED = { name = true, cli = true, tools = true, permission_mode = true }
+local UNTYPED = { name = true, cli = true, tools = true, permission_mode = true, apply = true }
 
 -- Keys agentflow puts on a file's definition itself.
 local INTERNAL = { source = true, source_text = true }

@@ -15,7 +15,7 @@ local function rows(steps)
       step = s.step, kind = s.kind or "agent", agent = s.agent or "?",
       status = s.cached and "success" or r.status or (s.state == "started" and "started") or "?",
       cached = s.cached or false, attempts = r.attempts or 0, duration = r.duration or 0,
-      cost_usd = r.cost_usd or 0, error = r.error,
+      cost_usd = r.cost_usd or 0, error = r.error, patch = r.patch,
     }
     out[#out + 1] = row
     totals.steps = totals.steps + 1
@@ -39,6 +39,21 @@ local function markdown(run, list, totals)
   for _, r in ipairs(list) do
     lines[#lines + 1] = string.format("| %d | %s | %s | %s | %d | %.3f | %.4f |", r.step, r.agent,
       r.status, r.cached and "yes" or "no", r.attempts, r.duration, r.cost_usd)
+  end
+  local changes = {}
+  for _, r in ipairs(list) do
+    if r.patch then
+      changes[#changes + 1] = string.format("- step %d (%s): %s — `agentflow diff %s %d`", r.step, r.agent,
+        table.concat(r.patch.files or {}, ", "), run.run_id, r.step)
+    end
+  end
+  if #changes > 0 then
+    lines[#lines + 1] = ""
+    lines[#lines + 1] = "## Changes"
+    lines[#lines + 1] = ""
+    for _, c in ipairs(changes) do
+      lines[#lines + 1] = c
+    end
   end
   local errors = {}
   for _, r in ipairs(list) do

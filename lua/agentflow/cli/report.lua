@@ -1,5 +1,6 @@
 --- agentflow report RUN_ID --format md|json|junit [--output FILE]
 local args = require "agentflow.cli._args"
+local cache = require "agentflow._cache"
 local journal = require "agentflow._journal"
 local report = require "agentflow.report"
 local runs = require "agentflow._runs"
@@ -23,7 +24,15 @@ function M.main(argv)
   if not rec then
     return code
   end
-  local text = report.render(format, rec, journal.steps(id))
+  local steps = journal.steps(id)
+  for _, step in ipairs(steps) do
+    -- a step the cache answered has its patch in the cache entry
+    local e = step.cached and step.key and cache.entry(step.key)
+    if e and e.result and e.result.patch then
+      step.result = { patch = e.result.patch }
+    end
+  end
+  local text = report.render(format, rec, steps)
   if opts.output then
     local f, err = io.open(opts.output, "w")
     if not f then

@@ -1,5 +1,6 @@
 --- agentflow runs [ls | show RUN_ID | prune --older-than AGE] [--json]
 local args = require "agentflow.cli._args"
+local edits = require "agentflow._edits"
 local cjson = require "cjson.safe"
 local journal = require "agentflow._journal"
 local runs = require "agentflow._runs"
@@ -113,6 +114,11 @@ local function prune(opts)
     return args.usage_error("runs", "runs prune needs --older-than AGE (like 30d or 12h)")
   end
   local n = runs.prune(age)
+  -- and the workspaces of editing steps that no running run holds
+  edits.prune(function(id)
+    local rec = runs.get(id)
+    return rec and rec.status == "running"
+  end)
   if opts.json then
     io.stdout:write(cjson.encode({ removed = n }), "\n")
   else
