@@ -373,9 +373,33 @@ for _, r in ipairs(dofile(dir .. "/rates.lua")) do
     .. r.category .. " " .. r.vat_rate .. "% from " .. r.from)
 end
 
+-- JSON with the keys of objects sorted: Lua's table order changes from
+-- run to run, the files must not. An empty table is an empty array.
+local function encode(v)
+  if type(v) ~= "table" then
+    return cjson.encode(v)
+  end
+  local out = {}
+  if v[1] ~= nil or next(v) == nil then
+    for i, x in ipairs(v) do
+      out[i] = encode(x)
+    end
+    return "[" .. table.concat(out, ",") .. "]"
+  end
+  local keys = {}
+  for k in pairs(v) do
+    keys[#keys + 1] = k
+  end
+  table.sort(keys)
+  for i, k in ipairs(keys) do
+    out[i] = cjson.encode(k) .. ":" .. encode(v[k])
+  end
+  return "{" .. table.concat(out, ",") .. "}"
+end
+
 local function write(name, value)
   local f = assert(io.open(dir .. "/" .. name, "w"))
-  f:write(cjson.encode(value), "\n")
+  f:write(encode(value), "\n")
   f:close()
 end
 write("invoices.json", invoices)

@@ -535,7 +535,10 @@ local function identities(invoices)
 end
 
 -- Numbers read, grouped into sequences: per seller identity, series and
--- fiscal year (the issue date's when it reads, else the number's).
+-- fiscal year (the issue date's when it reads, else the number's). An
+-- invoice whose number's fiscal year is not its date's (reported as such)
+-- is doubtful: it goes into both years' sequences and counts only where
+-- its serial fits.
 local function sequences(invoices, opts, out)
   local identity, seqs, order = identities(invoices), {}, {}
   local formats = opts.formats or {}
@@ -552,11 +555,14 @@ local function sequences(invoices, opts, out)
           out[#out + 1] = { index = i, field = "number", message = string.format(
             "fiscal year %s does not match the issue date %s (FY %s)", fy, t.date, M.fiscal_year(t.date)) }
         end
-        local key = table.concat({ id, series, t and M.fiscal_year(t.date) or fy }, "|")
-        if not seqs[key] then
-          seqs[key], order[#order + 1] = {}, key
+        local date_fy = t and M.fiscal_year(t.date) or fy
+        for _, year in ipairs(date_fy == fy and { fy } or { date_fy, fy }) do
+          local key = table.concat({ id, series, year }, "|")
+          if not seqs[key] then
+            seqs[key], order[#order + 1] = {}, key
+          end
+          table.insert(seqs[key], { index = i, serial = serial, doubtful = date_fy ~= fy })
         end
-        table.insert(seqs[key], { index = i, serial = serial, number = tostring(inv.number) })
       end
     end
   end
@@ -572,6 +578,9 @@ local function check_sequence(seq, out)
   for k, e in ipairs(seq) do
     local expected = cur and cur + 1
     local msg
+    if e.doubtful and e.serial ~= expected then -- not in this sequence: skipped
+      goto next
+    end
     if expected and e.serial ~= expected then
       local nxt = seq[k + 1]
       local first = used[e.serial]
@@ -593,6 +602,7 @@ local function check_sequence(seq, out)
     end
     used[e.serial] = used[e.serial] or e.index
     cur = e.serial
+    ::next::
   end
 end
 
