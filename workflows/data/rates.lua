@@ -20,5 +20,5 @@ return {
   { category = "soft-drinks", vat_rate = 15, sd_rate = 25, from = "2019-07-01", verified = false,
     source = "VAT & SD Act 2012, s. 15 (VAT) and Second Schedule (SD on soft drinks); SD rate unconfirmed" },
   { category = "export", vat_rate = 0, sd_rate = 0, from = "2019-07-01", verified = true,
-    source = "VAT & SD Act 2012, s. 21 (exports are zero-rated)" },
+    source = "VAT & SD Act 2012: exports are zero-rated (s. 21; the section number is unverified)" },
 }
