@@ -2,14 +2,18 @@
 -- (sequential, as in the seed) for a Bangladesh ERP.
 --
 -- The compliance checks are real: two Lua agents run the `bd` library over
--- the Mushak 6.3 invoices and the master data in DATA_DIR (default:
--- workflows/data). Then the seed's agents — business-logic-validator,
--- context-gathering, code-reviewer, performance-profiler — run through
--- `claude` when it is installed, and through the `plan` executor (which
--- writes how to run them) otherwise. The workflow ends with a compliance
--- report: totals, VAT due per month in BDT, and every violation with its
--- invoice and field; it is printed and saved in the state directory
--- (.agentflow/finance-report-RUN_ID.md).
+-- DATA_DIR (default: workflows/data) — our Mushak 6.3 sales invoices, the
+-- suppliers' purchase invoices, credit and debit notes (6.7, 6.8), VDS
+-- certificates (6.6) and the master data. Then the seed's agents —
+-- business-logic-validator, context-gathering, code-reviewer,
+-- performance-profiler — run through `claude` when it is installed, and
+-- through the `plan` executor (which writes how to run them) otherwise. The
+-- workflow ends with a compliance report: totals, the Mushak 9.1 return per
+-- month as filed (output VAT corrected and as written, notes, input VAT,
+-- VDS, net payable, due date) and every violation with its document and
+-- field; it is printed and saved in the state directory
+-- (.agentflow/finance-report-RUN_ID.md). The rules: README, "Bangladesh
+-- tax rules, with their sources".
 -- Exit 0 when the run completed, whatever it found; --strict exits 1 when
 -- there are violations (for CI).
 local here = arg[0]:match("^(.*)/[^/]*$") or "."
@@ -190,21 +194,21 @@ af.define_agent("master-data-checks", {
 })
 
 local checks = af.sequential({ { agent = "mushak-6.3-checks" }, { agent = "master-data-checks" } })
-local invoices, masters = checks[1].output, checks[2].output
-if af.planning() and not (invoices and masters) then
+local vat, masters = checks[1].output, checks[2].output
+if af.planning() and not (vat and masters) then
   -- The checks will run (the plan has no results of theirs): the reviews'
   -- prompts and the report are made from what they find.
   print("?      the reviews and the report depend on steps 1-2, which are not known before they run")
   return
 end
 local findings = {}
-for _, list in ipairs({ invoices.findings, masters.findings }) do
+for _, list in ipairs({ vat.findings, masters.findings }) do
   for _, f in ipairs(list) do
     findings[#findings + 1] = f
   end
 end
 
-local summary = string.format("%d invoices checked; %d violations", invoices.invoices, #findings)
+local summary = string.format("%d invoices checked; %d violations", vat.invoices, #findings)
 local reviews = af.sequential({
   { agent = "business-logic-validator", critical = false,
     prompt = "Validate Bangladesh VAT and tax compliance requirements for the finance module. "
@@ -228,26 +232,26 @@ add("# Finance compliance report")
 add("")
 add("Run %s, data %s.", af.run_id(), data_dir)
 add("")
--- The months in order, the unreadable ones last, with their net payable.
+-- The months in order ("unreadable" sorts last), with their net payable.
 local months, total = {}, {}
-for m in pairs(invoices.months) do
+for m in pairs(vat.months) do
   months[#months + 1] = m
 end
 table.sort(months)
-local FIGURES = { "written", "output", "credit", "debit", "input", "vds", "net" }
-for _, k in ipairs(FIGURES) do
+local COLUMNS = { "written", "output", "credit", "debit", "input", "vds", "net" }
+for _, k in ipairs(COLUMNS) do
   total[k] = 0
 end
 for _, m in ipairs(months) do
-  local r = invoices.months[m]
+  local r = vat.months[m]
   r.net = bd.add(bd.add(bd.add(bd.add(r.output, -r.credit), r.debit), -r.input), -r.vds)
-  for _, k in ipairs(FIGURES) do
+  for _, k in ipairs(COLUMNS) do
     total[k] = bd.add(total[k], r[k])
   end
 end
 
 add("- Invoices: %d (%d lines); purchase invoices: %d; credit and debit notes: %d; VDS certificates: %d",
-  invoices.invoices, invoices.lines, invoices.purchases, invoices.notes, invoices.vds)
+  vat.invoices, vat.lines, vat.purchases, vat.notes, vat.vds)
 add("- Output VAT as written on the invoices: %s", bd.format_bdt(total.written))
 add("- Output VAT at the rate table's rates: %s", bd.format_bdt(total.output))
 add("- Net VAT payable over all months (Mushak 9.1): %s", bd.format_bdt(total.net))
@@ -273,11 +277,11 @@ end
 for _, m in ipairs(months) do
   if m ~= "unreadable" then
     local due, moved = bd.return_due(m)
-    row(m, bd.fiscal_year(m .. "-01"), invoices.months[m], moved and string.format("%s (15th: %s)", due, moved) or due)
+    row(m, bd.fiscal_year(m .. "-01"), vat.months[m], moved and string.format("%s (15th: %s)", due, moved) or due)
   end
 end
-if invoices.months.unreadable then
-  row("issue date unreadable", "-", invoices.months.unreadable, "-")
+if vat.months.unreadable then
+  row("issue date unreadable", "-", vat.months.unreadable, "-")
 end
 row("**total**", "", total, "")
 add("")

@@ -249,14 +249,12 @@ for k = 1, 60 do
 end
 local function purchase(from, field, what, change)
   for k = from, #purchases do
-    if not purchases[k].seller.bin:match("^%d+$") or #purchases[k].seller.bin ~= 13 or used["p" .. k] then
-      goto next
+    if bd.valid_bin(purchases[k].seller.bin) and not used["p" .. k] then
+      used["p" .. k] = true
+      change(purchases[k])
+      plant("purchase " .. k, field, what)
+      return
     end
-    used["p" .. k] = true
-    change(purchases[k])
-    plant("purchase " .. k, field, what)
-    do return end
-    ::next::
   end
   error("generate.lua: no purchase fits from " .. from)
 end

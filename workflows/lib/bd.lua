@@ -569,40 +569,43 @@ local function sequences(invoices, opts, out)
   return seqs, order
 end
 
--- One sequence, in issue order: it starts anywhere and counts up by one. An
--- invoice whose neighbours agree on the serial it should have is
--- misnumbered (one finding; the sequence goes on from the serial it should
--- have); otherwise a jump up is a gap and a step back is out of order.
+-- An invoice `e` whose serial is not `cur` + 1: the finding, and the serial
+-- the sequence goes on from. When its neighbours agree on the serial it
+-- should have, it is misnumbered (one finding, and the sequence goes on as
+-- if it had that serial); otherwise a jump up is a gap and a step back a
+-- repeat or out of order. `prev`: the invoice before; `used`: serial ->
+-- the first invoice with it.
+local function serial_problem(e, nxt, cur, prev, used)
+  local expected, first = cur + 1, used[e.serial]
+  if (nxt and nxt.serial == expected + 1) or (not nxt and e.serial < expected) then
+    if first then
+      return string.format("serial %d is already used by invoice #%d; the sequence expects %d here", e.serial,
+        first, expected), expected
+    end
+    return string.format("serial %d breaks the sequence; it should be %d (after #%d)", e.serial, expected, prev),
+      expected
+  elseif e.serial > expected then
+    return string.format("serial %d follows %d: %d missing", e.serial, cur, e.serial - expected), e.serial
+  elseif first then
+    return string.format("serial %d is used twice (first by invoice #%d)", e.serial, first), cur
+  end
+  return string.format("serial %d comes after %d (out of order)", e.serial, cur), cur
+end
+
+-- One sequence, in issue order: it starts anywhere and counts up by one.
 local function check_sequence(seq, out)
-  local used, cur = {}, nil
+  local used, cur, prev = {}, nil, nil
   for k, e in ipairs(seq) do
-    local expected = cur and cur + 1
-    local msg
-    if e.doubtful and e.serial ~= expected then -- not in this sequence: skipped
-      goto next
-    end
-    if expected and e.serial ~= expected then
-      local nxt = seq[k + 1]
-      local first = used[e.serial]
-      if (nxt and nxt.serial == expected + 1) or (not nxt and e.serial < expected) then
-        msg = first and string.format("serial %d is already used by invoice #%d; the sequence expects %d here",
-          e.serial, first, expected)
-          or string.format("serial %d breaks the sequence; it should be %d (after #%d)", e.serial, expected, seq[k - 1].index)
-        e.serial = expected
-      elseif e.serial > expected then
-        msg = string.format("serial %d follows %d: %d missing", e.serial, cur, e.serial - expected)
-      elseif first then
-        msg = string.format("serial %d is used twice (first by invoice #%d)", e.serial, first)
-        e.serial = cur
-      else
-        msg = string.format("serial %d comes after %d (out of order)", e.serial, cur)
-        e.serial = cur
+    local serial = e.serial
+    if not (e.doubtful and serial ~= (cur and cur + 1)) then -- a doubtful one that does not fit is skipped
+      if cur and serial ~= cur + 1 then
+        local msg
+        msg, serial = serial_problem(e, seq[k + 1], cur, prev, used)
+        out[#out + 1] = { index = e.index, field = "number", message = msg }
       end
-      out[#out + 1] = { index = e.index, field = "number", message = msg }
+      used[serial] = used[serial] or e.index
+      cur, prev = serial, e.index
     end
-    used[e.serial] = used[e.serial] or e.index
-    cur = e.serial
-    ::next::
   end
 end
 
