@@ -204,10 +204,12 @@ function M.parse_time(s)
   if rest == "" then
     return { date = date_string(day), day = day }
   end
-  local h, mi, sec, zone = rest:match("^[ T](%d%d):(%d%d):?(%d*)%.?%d*(.*)$")
-  if not h or (#sec ~= 0 and #sec ~= 2) then
+  local h, mi, zone = rest:match("^[ T](%d%d):(%d%d)(.*)$")
+  if not h then
     return nil, string.format("%q has no readable time (HH:MM[:SS] expected)", s)
   end
+  local sec, after = zone:match("^:(%d%d)(.*)$")
+  zone = after and (after:match("^%.%d+(.*)$") or after) or zone
   h, mi, sec = tonumber(h), tonumber(mi), tonumber(sec) or 0
   if h > 23 or mi > 59 or sec > 59 then
     return nil, string.format("%q is not a time of day", s)
@@ -549,7 +551,8 @@ local function sequences(invoices, opts, out)
       local t = M.parse_time(inv.issued_at)
       if not serial then
         out[#out + 1] = { index = i, field = "number",
-          message = string.format("%q is not in the seller's number format (like 2025-26/000123)", tostring(inv.number)) }
+          message = string.format("%q is not in the seller's number format (like 2025-26/000123)",
+            tostring(inv.number)) }
       else
         if t and M.fiscal_year(t.date) ~= fy then
           out[#out + 1] = { index = i, field = "number", message = string.format(
