@@ -218,14 +218,20 @@ af.define_agent("query-optimiser", {
 -- ---- the loop ----------------------------------------------------------------------
 
 local db = (af.state_dir(true) or ".") .. "/perf-erp.sqlite"
-os.remove(db)
+if not af.planning() then -- the profiler builds it afresh
+  os.remove(db)
+end
 
 local query, tried, indexes, baseline = QUERY, {}, {}, nil
 local history = {}
-local last, rounds = af.iterative({ max = max, stop = function(r) return r.ms < target or r.exhausted end },
+local last, rounds = af.iterative({ max = max,
+  stop = function(r) return r.ms < target or r.exhausted or r.planned end },
   function(n)
     local m = af.agent("performance-profiler", { params = { db = db, invoices = invoices, query = query,
       indexes = indexes, iteration = n } }).output
+    if not m then -- `agentflow plan`: the profile is not known before it runs
+      return { ms = 0, planned = true }
+    end
     local before = history[n - 1]
     local entry = { ms = m.ms, plan = table.concat(m.plan, "; "), change = before and before.next,
       checksum = m.checksum, rows = m.rows }
@@ -255,6 +261,10 @@ local last, rounds = af.iterative({ max = max, stop = function(r) return r.ms < 
     return { ms = m.ms }
   end)
 
+if last.planned then
+  print("?      the loop's iterations depend on the profile of step 1, which is not known before it runs")
+  return
+end
 print("# Performance loop: the VAT-by-month-and-region report in SQLite")
 print("")
 print(string.format("%d invoices; target %g ms.", invoices, target))

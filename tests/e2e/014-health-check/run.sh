@@ -56,6 +56,10 @@ expect_rc "all healthy: exit 0" 0
 expect_has "critical ones marked" "$OUT" "| bKash tokenized sandbox | yes | success | healthy |"
 expect_has "all counted" "$OUT" "3 of 3 integrations healthy"
 
+run "$AGENTFLOW" plan "$wf" -- --bkash "$base/ok" --data "$data"
+expect_rc "agentflow plan runs it" 0
+expect_has "without claiming anything healthy" "$OUT" "the health table depends on the checks"
+
 run "$AGENTFLOW" "$wf" --critical ivas
 expect_rc "an unknown critical name is a script error" 65
 expect_has "naming it" "$ERR" '--critical names "ivas"'

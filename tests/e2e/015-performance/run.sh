@@ -50,6 +50,10 @@ expect_eq "every iteration's report has the same rows" "1" \
 expect_has "the final query keeps the exact filter" "$OUT" \
 	"WHERE i.issued_at >= '2025-07-01' AND i.issued_at < '2026-01-01' AND substr(i.issued_at, 1, 10) BETWEEN"
 
+run "$AGENTFLOW" plan "$wf" -- --invoices 2000
+expect_rc "agentflow plan runs it" 0
+expect_has "saying the loop waits for the profile" "$OUT" "the loop's iterations depend on the profile of step 1"
+
 run "$AGENTFLOW" "$wf" --iterations zero
 expect_rc "a bad argument is a script error" 65
 
