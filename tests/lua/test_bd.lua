@@ -146,6 +146,26 @@ t.test("rates come from the table by effective date, a timestamp read in Dhaka",
   t.raises("bad date", bd.rate_for, "standard", "2025-02-30")
 end)
 
+t.test("every category has one rate on every day from FY 2019-20 to 2025-26", function()
+  local rows = dofile(os.getenv("AF_SOURCE_DIR") .. "/workflows/data/rates.lua")
+  local categories = {}
+  for _, r in ipairs(rows) do
+    categories[r.category] = true
+  end
+  for category in pairs(categories) do
+    for _, day in ipairs({ "2019-07-01", "2020-07-01", "2021-07-01", "2022-07-01", "2023-07-01", "2024-07-01",
+        "2025-01-08", "2025-01-09", "2025-06-30", "2025-07-01", "2026-06-30" }) do
+      local n = 0
+      for _, r in ipairs(rows) do
+        if r.category == category and r.from <= day and (not r.to or day <= r.to) then
+          n = n + 1
+        end
+      end
+      t.eq(1, n, category .. " on " .. day)
+    end
+  end
+end)
+
 t.test("every rate row has its source, and says when it is not confirmed", function()
   local covered = {}
   for _, r in ipairs(dofile(os.getenv("AF_SOURCE_DIR") .. "/workflows/data/rates.lua")) do

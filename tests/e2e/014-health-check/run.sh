@@ -37,6 +37,9 @@ expect_rc "curl's own failures do not crash the run" 0
 expect_has "an unsupported protocol is curl's failure, not the endpoint's" "$OUT" \
 	"| Nagad sandbox | no | skipped | FAILED | 0 ms | curl's failure: unsupported protocol (curl exit 1)"
 expect_has "so is a malformed URL" "$OUT" "curl's failure: malformed URL (curl exit 3)"
+mkdir nocurl && ln -s "$(command -v sqlite3)" nocurl/
+PATH="$SANDBOX/nocurl" run "$AGENTFLOW" "$wf" --bkash "$base/ok" --data "$data"
+expect_has "and curl missing" "$OUT" "| bKash tokenized sandbox | no | skipped | FAILED | 0 ms | curl's failure: program not found: curl |"
 
 run "$AGENTFLOW" "$wf" --bkash "$base/ok" --nagad "$base/ok" --nbr "$base/error" --data "$data" --critical nbr
 expect_rc "a failed critical check fails the run" 1
