@@ -137,6 +137,9 @@ t.test("rates come from the table by effective date, a timestamp read in Dhaka",
   t.eq({ 15, 0 }, { bd.rate_for("standard", "2025-07-01") })
   t.eq({ 5, 0 }, { bd.rate_for("restaurant", "2025-01-08") })
   t.eq({ 15, 0 }, { bd.rate_for("restaurant", "2025-01-09") })
+  t.eq({ 5, 0 }, { bd.rate_for("restaurant", "2025-01-22") }) -- rolled back
+  t.eq({ 7.5, 0 }, { bd.rate_for("hotel-non-ac", "2024-12-31") })
+  t.eq({ 10, 0 }, { bd.rate_for("hotel-non-ac", "2025-01-22") })
   t.eq({ 5, 0 }, { bd.rate_for("it-services", "2025-06-30") })
   t.eq({ 7.5, 0 }, { bd.rate_for("it-services", "2025-07-01") })
   t.eq({ 5, 0 }, { bd.rate_for("it-services", "2025-06-30 23:59") })
@@ -154,7 +157,7 @@ t.test("every category has one rate on every day from FY 2019-20 to 2025-26", fu
   end
   for category in pairs(categories) do
     for _, day in ipairs({ "2019-07-01", "2020-07-01", "2021-07-01", "2022-07-01", "2023-07-01", "2024-07-01",
-        "2025-01-08", "2025-01-09", "2025-06-30", "2025-07-01", "2026-06-30" }) do
+        "2025-01-08", "2025-01-09", "2025-01-21", "2025-01-22", "2025-06-30", "2025-07-01", "2026-06-30" }) do
       local n = 0
       for _, r in ipairs(rows) do
         if r.category == category and r.from <= day and (not r.to or day <= r.to) then
