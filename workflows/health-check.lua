@@ -1,14 +1,18 @@
 -- workflows/health-check.lua [--bkash URL] [--nagad URL] [--nbr URL]
---                            [--timeout 5s] [--slow 2s] [--data DIR] [--strict]
+--                            [--timeout 5s] [--slow 2s] [--data DIR]
+--                            [--critical bkash,nagad,nbr] [--strict]
 --
 -- The ERP's integration health check (parallel, as in the seed): the
 -- api-integration-tester checks the bKash tokenized sandbox, the Nagad
 -- sandbox and the NBR VAT portal (IVAS) at the same time, and the
 -- performance-profiler times the ERP database (the sample invoices loaded
 -- into SQLite, queried with the sqlite3 CLI). An endpoint that refuses,
--- answers with an error, or is slower than --slow is a failed check with
--- its latency and reason, never a crash; the run exits 0 unless --strict
--- and something is unhealthy. af.parallel checkpoints after the batch.
+-- answers with an error (HTTP 4xx/5xx), or is slower than --slow fails its
+-- step, with its latency and reason: a check named in --critical fails the
+-- run (exit 1, after the table), any other is skipped and the run is
+-- degraded (exit 0; --strict exits 1). curl's own failures (a URL it
+-- cannot use, curl missing) are told apart from the endpoint's: the table
+-- says whose failure it is. af.parallel checkpoints after the batch.
 local here = arg[0]:match("^(.*)/[^/]*$") or "."
 local cjson = require "cjson"
 
@@ -16,7 +20,7 @@ local opts = {
   bkash = "https://tokenized.sandbox.bka.sh/v1.2.0-beta/tokenized/checkout/token/grant",
   nagad = "http://sandbox.mynagad.com:10080/remote-payment-gateway-1.0/api/dfs/check-out/initialize",
   nbr = "https://vat.gov.bd",
-  timeout = "5s", slow = "2s", data = here .. "/data",
+  timeout = "5s", slow = "2s", data = here .. "/data", critical = "",
 }
 local i = 1
 while arg[i] do
@@ -41,9 +45,31 @@ local function seconds(d)
 end
 local timeout, slow = seconds(opts.timeout), seconds(opts.slow)
 
--- One endpoint: curl (never through a shell), latency, HTTP status.
-local CURL_REASONS = { [6] = "unknown host", [7] = "connection refused", [28] = "timed out",
-  [35] = "TLS handshake failed", [52] = "empty reply", [56] = "connection reset" }
+-- One endpoint: curl (never through a shell), latency, HTTP status. The
+-- exit codes that say the endpoint (or the network to it) failed; any
+-- other is curl's own failure (man curl, EXIT CODES).
+local ENDPOINT_REASONS = { [5] = "proxy not found", [6] = "unknown host", [7] = "connection refused",
+  [28] = "timed out", [35] = "TLS handshake failed", [47] = "too many redirects", [52] = "empty reply",
+  [55] = "send failed", [56] = "connection reset", [60] = "TLS certificate not trusted" }
+local CURL_REASONS = { [1] = "unsupported protocol", [2] = "curl failed to start", [3] = "malformed URL",
+  [27] = "out of memory", [43] = "bad curl arguments" }
+
+-- Whose failure, and why: "endpoint" or "curl", or nil when healthy.
+local function verdict(r, check)
+  if r.error then -- curl did not run (not installed) or was killed
+    return "curl", r.error
+  elseif r.code ~= 0 then
+    if ENDPOINT_REASONS[r.code] then
+      return "endpoint", string.format("%s (curl exit %d)", ENDPOINT_REASONS[r.code], r.code)
+    end
+    return "curl", string.format("%s (curl exit %d): %s", CURL_REASONS[r.code] or "curl failed", r.code,
+      (r.stderr or ""):match("^curl: %(%d+%) ([^\n]*)") or "")
+  elseif not check.http_status or check.http_status >= 400 then
+    return "endpoint", "HTTP " .. tostring(check.http_status)
+  elseif check.latency_ms > slow * 1000 then
+    return "endpoint", string.format("slow: %d ms (limit %d ms)", check.latency_ms, slow * 1000)
+  end
+end
 
 af.define_agent("api-integration-tester", {
   description = "Checks that a payment gateway or tax portal answers, and how fast",
@@ -54,20 +80,15 @@ af.define_agent("api-integration-tester", {
       "--max-time", string.format("%g", timeout), p.url }, { timeout = timeout + 2 })
     local code, total = (r.stdout or ""):match("^(%d+) ([%d.]+)")
     local check = { name = p.name, url = p.url, http_status = tonumber(code),
-      latency_ms = math.floor((tonumber(total) or r.duration or 0) * 1000 + 0.5) }
-    if r.error then
-      check.reason = r.error
-    elseif r.code ~= 0 then
-      check.reason = CURL_REASONS[r.code] or ("curl exited with code " .. r.code)
-    elseif check.http_status >= 500 then
-      check.reason = "HTTP " .. check.http_status
-    elseif check.latency_ms > slow * 1000 then
-      check.reason = string.format("slow: %d ms (limit %d ms)", check.latency_ms, slow * 1000)
-    end
+      latency_ms = math.floor((tonumber(total) or r.duration or 0) * 1000 + 0.5), critical = p.critical }
+    check.side, check.reason = verdict(r, check)
     check.healthy = check.reason == nil
+    if not check.healthy then
+      return { status = "failed", output = check, reason = check.side,
+        error = string.format("%s: %s's failure: %s", p.name, check.side, check.reason) }
+    end
     return { status = "success", output = check,
-      summary = string.format("%s: %s in %d ms", p.name, check.healthy and "healthy" or check.reason,
-        check.latency_ms) }
+      summary = string.format("%s: healthy in %d ms", p.name, check.latency_ms) }
   end,
 })
 
@@ -116,37 +137,75 @@ af.define_agent("performance-profiler", {
 
 local state = af.state_dir(true) or "."
 local targets = {
-  { name = "bKash tokenized sandbox", url = opts.bkash },
-  { name = "Nagad sandbox", url = opts.nagad },
-  { name = "NBR IVAS", url = opts.nbr },
+  { key = "bkash", name = "bKash tokenized sandbox", url = opts.bkash },
+  { key = "nagad", name = "Nagad sandbox", url = opts.nagad },
+  { key = "nbr", name = "NBR IVAS", url = opts.nbr },
 }
-local steps = {}
-for k, t in ipairs(targets) do
-  steps[k] = { agent = "api-integration-tester", prompt = "Check " .. t.name, params = t }
+local critical = {}
+for name in opts.critical:gmatch("[^,]+") do
+  critical[name] = true
+end
+for _, t in ipairs(targets) do
+  t.critical = critical[t.key] or false
+  critical[t.key] = nil
+end
+if next(critical) then
+  error(string.format("health-check.lua: --critical names %q, not one of bkash, nagad, nbr", next(critical)), 0)
+end
+
+-- Non-critical checks and the database first, in parallel: a failure there
+-- skips its step and degrades the run. Then the critical ones: a failure
+-- fails the run, after the table is printed.
+local steps, critical_steps = {}, {}
+for _, t in ipairs(targets) do
+  local step = { agent = "api-integration-tester", prompt = "Check " .. t.name, params = t, critical = t.critical }
+  table.insert(t.critical and critical_steps or steps, step)
 end
 steps[#steps + 1] = { agent = "performance-profiler", prompt = "Time the ERP database",
   params = { data = opts.data, db = state .. "/erp-sample.sqlite" } }
-local results = af.parallel(steps, { max = 4 })
+local results, failure = af.parallel(steps, { max = 4 }), nil
+if #critical_steps > 0 then
+  local ok, got = pcall(af.parallel, critical_steps, { max = 3 })
+  if ok then
+    table.move(got, 1, #got, #results + 1, results)
+  else
+    failure = got
+    local r = type(got) == "table" and got.result
+    results[#results + 1] = r
+  end
+end
 
+if af.planning() then
+  print("?      the health table depends on the checks, which are not known before they run")
+  return
+end
 print("# Integration health")
 print("")
-print("| check | status | latency | detail |")
-print("|-------|--------|--------:|--------|")
-local unhealthy = 0
-for k = 1, #targets do
-  local c = results[k].output
-  if not c.healthy then
-    unhealthy = unhealthy + 1
+print("| check | critical | step | status | latency | detail |")
+print("|-------|----------|------|--------|--------:|--------|")
+local unhealthy, perf = 0, nil
+for _, r in ipairs(results) do
+  local c = r.output
+  if r.agent == "performance-profiler" then
+    perf = r
+  elseif c then
+    if not c.healthy then
+      unhealthy = unhealthy + 1
+    end
+    print(string.format("| %s | %s | %s | %s | %d ms | %s |", c.name, c.critical and "yes" or "no", r.status,
+      c.healthy and "healthy" or "FAILED", c.latency_ms,
+      c.healthy and ("HTTP " .. tostring(c.http_status)) or (c.side .. "'s failure: " .. c.reason)))
   end
-  print(string.format("| %s | %s | %d ms | %s |", c.name, c.healthy and "healthy" or "FAILED", c.latency_ms,
-    c.reason or ("HTTP " .. tostring(c.http_status))))
 end
-local perf = results[#results]
-print(string.format("| ERP database (%s invoices) | %s | %.1f ms p95 | %s |", perf.output and perf.output.invoices or "?",
-  perf.status, perf.output and perf.output.p95_ms or 0, perf.summary or perf.error or ""))
+print(string.format("| ERP database (%s invoices) | yes | %s | %s | %.1f ms p95 | %s |",
+  perf.output and perf.output.invoices or "?", perf.status, perf.status == "success" and "healthy" or "FAILED",
+  perf.output and perf.output.p95_ms or 0, perf.summary or perf.error or ""))
 print("")
 print(string.format("%d of %d integrations healthy", #targets - unhealthy, #targets))
 
+if failure then
+  error(failure, 0)
+end
 if opts.strict and unhealthy > 0 then
   error(setmetatable({ exit_code = 1, message = string.format("%d integrations unhealthy (--strict)", unhealthy) },
     { __tostring = function(e) return e.message end }), 0)
