@@ -51,27 +51,31 @@ local function git(dir, args, opts)
   return r.stdout or "", r
 end
 
---- The project root as a git work tree, or raises {exit 69} naming why
--- an editing step cannot run: not a repository, or a merge in progress.
+-- A path git printed for `git -C root`: relative ones are from the root.
+local function from_root(root, path)
+  return path:sub(1, 1) == "/" and path or root .. "/" .. path
+end
+
+--- The project root as a git work tree and the path of its index; raises
+-- {exit 69} naming why an editing step cannot run there: not a
+-- repository, or a merge in progress.
 function M.check_repository()
   local root = files.root()
-  local _, r = git(root, { "rev-parse", "--show-toplevel" }, { may_fail = true })
+  local out, r = git(root, { "rev-parse", "--show-toplevel", "--git-path", "index", "--git-path", "MERGE_HEAD" },
+    { may_fail = true })
   if r.code ~= 0 then
     error(util.exit_error(69, string.format(
       "edits = true needs a git repository: %s is not in one (git init, or run the workflow in one)",
       root)), 0)
   end
-  local merge = git(root, { "rev-parse", "--git-path", "MERGE_HEAD" }):gsub("\n$", "")
-  if merge:sub(1, 1) ~= "/" then
-    merge = root .. "/" .. merge
-  end
-  local f = io.open(merge)
+  local _, index, merge = out:match("^([^\n]*)\n([^\n]*)\n([^\n]*)")
+  local f = io.open(from_root(root, merge))
   if f then
     f:close()
     error(util.exit_error(69, string.format(
       "a merge is in progress in %s: finish or abort it before running editing steps", root)), 0)
   end
-  return root
+  return root, from_root(root, index)
 end
 
 -- The directory of workspaces and of patches under the state directory.
@@ -79,33 +83,53 @@ local function state_path(name)
   return assert(core.state_dir(true)) .. "/" .. name
 end
 
--- A commit of the work tree as it is now (tracked and untracked files,
--- ignored ones and the state directory left out), made with an index of
--- its own.
-local function snapshot(root, tmp_index)
-  local env = { GIT_INDEX_FILE = tmp_index }
-  local head = git(root, { "rev-parse", "--verify", "-q", "HEAD" }, { may_fail = true }):gsub("\n$", "")
-  if head ~= "" then
-    git(root, { "read-tree", "HEAD" }, { env = env })
+-- Copy file `from` to `to` (nothing when `from` is missing).
+local function copy_file(from, to)
+  local f = io.open(from, "rb")
+  if not f then
+    return
   end
-  local args = { "add", "-A" }
-  local state = assert(core.state_dir(true))
-  if state:sub(1, #root + 1) == root .. "/" then -- inside the tree: unless git ignores it, leave it out
-    local rel = state:sub(#root + 2)
-    local _, ignored = git(root, { "check-ignore", "-q", rel }, { may_fail = true })
-    if ignored.code ~= 0 then
-      args = { "add", "-A", "--", ".", ":(exclude)" .. rel }
+  local data = f:read("a")
+  f:close()
+  f = assert(io.open(to, "wb"))
+  f:write(data)
+  f:close()
+end
+
+-- The pathspec that leaves the state directory out of a snapshot: none
+-- when it lies outside the tree or git ignores it. Found once.
+local state_spec = nil
+
+local function add_args(root)
+  if state_spec == nil then
+    state_spec = false
+    local state = assert(core.state_dir(true))
+    if state:sub(1, #root + 1) == root .. "/" then
+      local rel = state:sub(#root + 2)
+      local _, ignored = git(root, { "check-ignore", "-q", rel }, { may_fail = true })
+      state_spec = ignored.code ~= 0 and ":(exclude)" .. rel
     end
   end
-  git(root, args, { env = env })
+  return state_spec and { "add", "-A", "--", ".", state_spec } or { "add", "-A" }
+end
+
+-- A commit of the work tree as it is now (tracked and untracked files,
+-- ignored ones and the state directory left out), made with an index of
+-- its own: a copy of the user's, so that only changed files are hashed
+-- again, and the user's stays as it was.
+local function snapshot(root, index, tmp_index)
+  local env = { GIT_INDEX_FILE = tmp_index }
+  copy_file(index, tmp_index)
+  git(root, add_args(root), { env = env })
   local tree = git(root, { "write-tree" }, { env = env }):gsub("\n$", "")
   os.remove(tmp_index)
-  local args = { "commit-tree", tree, "-m", "agentflow workspace base" }
+  local head = git(root, { "rev-parse", "--verify", "-q", "HEAD" }, { may_fail = true }):gsub("\n$", "")
+  local commit = { "commit-tree", tree, "-m", "agentflow workspace base" }
   if head ~= "" then
-    table.insert(args, 3, "-p")
-    table.insert(args, 4, head)
+    table.insert(commit, 3, "-p")
+    table.insert(commit, 4, head)
   end
-  return (git(root, args):gsub("\n$", ""))
+  return (git(root, commit):gsub("\n$", ""))
 end
 
 local pruned = false
@@ -114,7 +138,7 @@ local pruned = false
 -- agent runs: the current directory's place in it)}. The first one of a
 -- process removes those that dead runs left behind (M.prune).
 function M.workspace(run_id, sid)
-  local root = M.check_repository()
+  local root, index = M.check_repository()
   if not pruned then
     pruned = true
     M.prune(function(id)
@@ -125,7 +149,7 @@ function M.workspace(run_id, sid)
   local dir = state_path("workspaces") .. "/" .. run_id .. "/" .. sid:gsub("[^%w.~-]", "_")
   assert(core.mkdir_p(state_path("workspaces") .. "/" .. run_id))
   git(root, { "worktree", "remove", "--force", dir }, { may_fail = true })
-  local base = snapshot(root, dir .. ".index")
+  local base = snapshot(root, index, dir .. ".index")
   git(root, { "worktree", "add", "--detach", "-q", dir, base })
   local rel = files.cwd():sub(#root + 2)
   return { dir = dir, base = base, root = root, cwd = rel == "" and dir or dir .. "/" .. rel }
