@@ -195,19 +195,23 @@ static int push_got(lua_State *L, lua_cache *c, int rc)
 	return 1;
 }
 
+/* Push the packed value get() copied into c->result, unpacked; nil when absent. */
+static int push_got_value(lua_State *L, lua_cache *c, int rc)
+{
+	if (ok_or_raise(L, rc) == AF_ENOTFOUND)
+		lua_pushnil(L);
+	else
+		push_packed(L, c->result.p, c->result.len, 0);
+	return 1;
+}
+
 static int l_manifest(lua_State *L)
 {
 	lua_cache *c = check(L);
 	size_t klen;
 	const char *key = luaL_checklstring(L, 2, &klen);
-	int rc = ok_or_raise(L, af_cache_manifest(c->cache, key, klen, &c->result));
 
-	if (rc == AF_ENOTFOUND) {
-		lua_pushnil(L);
-		return 1;
-	}
-	push_packed(L, c->result.p, c->result.len, 0);
-	return 1;
+	return push_got_value(L, c, af_cache_manifest(c->cache, key, klen, &c->result));
 }
 
 static int l_blob(lua_State *L)
@@ -215,14 +219,8 @@ static int l_blob(lua_State *L)
 	lua_cache *c = check(L);
 	size_t hlen;
 	const char *hash = luaL_checklstring(L, 2, &hlen);
-	int rc = ok_or_raise(L, af_cache_blob(c->cache, hash, hlen, &c->result));
 
-	if (rc == AF_ENOTFOUND) {
-		lua_pushnil(L);
-		return 1;
-	}
-	push_packed(L, c->result.p, c->result.len, 0);
-	return 1;
+	return push_got_value(L, c, af_cache_blob(c->cache, hash, hlen, &c->result));
 }
 
 static void set_str(lua_State *L, const char *name, const af_cache_str *s)

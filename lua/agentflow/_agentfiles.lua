@@ -14,6 +14,7 @@
 -- budget_usd, max_concurrency) are read; unknown keys are kept.
 local core = require "agentflow.core"
 local files = require "agentflow._files"
+local util = require "agentflow._util"
 
 local M = {}
 
@@ -33,15 +34,7 @@ function M.dirs()
   return out
 end
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then
-    return nil
-  end
-  local text = f:read("a")
-  f:close()
-  return text
-end
+local read = util.read_file
 
 -- Claude Code's camelCase keys, as agentflow names them.
 local RENAMED = { maxTurns = "max_turns", permissionMode = "permission_mode",

@@ -85,15 +85,12 @@ end
 
 -- Copy file `from` to `to` (nothing when `from` is missing).
 local function copy_file(from, to)
-  local f = io.open(from, "rb")
-  if not f then
-    return
+  local data = util.read_file(from)
+  if data then
+    local f = assert(io.open(to, "wb"))
+    f:write(data)
+    f:close()
   end
-  local data = f:read("a")
-  f:close()
-  f = assert(io.open(to, "wb"))
-  f:write(data)
-  f:close()
 end
 
 -- The pathspec that leaves the state directory out of a snapshot: none
@@ -199,13 +196,7 @@ end
 
 --- The text of stored patch `hash`, or nil.
 function M.load(hash)
-  local f = io.open(state_path("patches") .. "/" .. hash .. ".patch", "rb")
-  if not f then
-    return nil
-  end
-  local text = f:read("a")
-  f:close()
-  return text
+  return util.read_file(state_path("patches") .. "/" .. hash .. ".patch")
 end
 
 --- The changes made in workspace `ws`, as {hash, files} (nil when none).

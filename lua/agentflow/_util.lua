@@ -153,4 +153,15 @@ end
 --- A shallow copy of a table (in C: made at its final size).
 M.copy = require("agentflow.core").copy
 
+--- The bytes of file `path`, or nil when it cannot be opened.
+function M.read_file(path)
+  local f = io.open(path, "rb")
+  if not f then
+    return nil
+  end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
 return M
