@@ -20,7 +20,9 @@
 -- index of its own.
 local core = require "agentflow.core"
 local exec = require "agentflow._exec"
+local cache = require "agentflow._cache"
 local files = require "agentflow._files"
+local journal = require "agentflow._journal"
 local runs = require "agentflow._runs"
 local util = require "agentflow._util"
 
@@ -343,6 +345,44 @@ function M.done(step)
     wake = nil
     w:set()
   end
+end
+
+-- The patches cache entries and journal records name.
+local function patches_in_use()
+  local used = {}
+  local h = cache.handle()
+  for _, e in ipairs(h and (h:entries()) or {}) do
+    if e.result and e.result.patch then
+      used[e.result.patch.hash] = true
+    end
+  end
+  for _, rec in ipairs(runs.list()) do
+    for _, step in ipairs(journal.steps(rec.run_id)) do
+      local patch = step.result and step.result.patch
+      if patch then
+        used[patch.hash] = true
+      end
+    end
+  end
+  return used
+end
+
+--- Remove the stored patches that no cache entry and no journal record
+-- names any more (after `cache prune` or `runs prune`). Returns how many.
+function M.collect()
+  local dir = state_path("patches")
+  local names = core.glob(dir, "*.patch") or {}
+  if #names == 0 then
+    return 0
+  end
+  local used, n = patches_in_use(), 0
+  for _, name in ipairs(names) do
+    local hash = name:match("([^/]+)%.patch$")
+    if hash and not used[hash] and os.remove(dir .. "/" .. hash .. ".patch") then
+      n = n + 1
+    end
+  end
+  return n
 end
 
 --- Remove the workspaces that runs left behind (a crash, --keep-workspaces)

@@ -3,6 +3,7 @@ local args = require "agentflow.cli._args"
 local cache = require "agentflow._cache"
 local cjson = require "cjson.safe"
 local core = require "agentflow.core"
+local edits = require "agentflow._edits"
 local files = require "agentflow._files"
 local store = require "agentflow._store"
 
@@ -179,6 +180,7 @@ local function prune(h, opts)
     return args.usage_error("cache", "--max-size wants bytes or a size like 64M, not '%s'", opts["max-size"])
   end
   local expired, evicted, total = h:prune(core.now(), max)
+  edits.collect()
   if opts.json then
     print_json({ expired = expired, evicted = evicted, bytes = total })
   else

@@ -119,6 +119,7 @@ local function prune(opts)
     local rec = runs.get(id)
     return rec and rec.status == "running"
   end)
+  edits.collect()
   if opts.json then
     io.stdout:write(cjson.encode({ removed = n }), "\n")
   else

@@ -149,4 +149,10 @@ expect_eq "to the tree of an uninterrupted run" "$WHOLE" "$(tree_state)"
 expect_eq "with no stale worktree" "1" "$(git worktree list | wc -l)"
 expect_eq "each finished step ran once, the killed one again" "4" "$(wc -l <"$FAKE_COUNT")"
 
+# Patches stay while a cache entry or a journal record names them.
+"$AGENTFLOW" cache invalidate --all >/dev/null && "$AGENTFLOW" cache prune >/dev/null
+expect_eq "the journal's records keep the three patches" "3" "$(ls .agentflow/patches | wc -l)"
+"$AGENTFLOW" runs prune --older-than 0s >/dev/null
+expect_eq "then they go" "0" "$(ls .agentflow/patches | wc -l)"
+
 done_testing
