@@ -93,6 +93,18 @@ expect_rc "conflicting patches fail the run" 1
 expect_has "naming the path" "$ERR" "its patch does not apply: src/a.txt"
 expect_eq "the first patch (in step order) is in the tree, never half of the second" "left" "$(cat src/a.txt)"
 
+# A dirty index is left as it is: the patch goes to the work tree only.
+git checkout -q . && printf 'staged\n' >>src/b.txt && git add src/b.txt
+cat >dirty.lua <<'LUA'
+af.define_agent("editor", { executor = "claude", edits = true })
+af.agent("editor", { prompt = "MODE:edit\nAPPEND src/tool.sh # edited" })
+LUA
+run "$AGENTFLOW" run dirty.lua
+expect_rc "an editing step runs with changes staged" 0
+expect_eq "the staged change stays staged, and only it" "src/b.txt" "$(git diff --cached --name-only)"
+expect_eq "the edit is in the work tree" "# edited" "$(tail -1 src/tool.sh)"
+git reset -q && git checkout -q .
+
 # apply = "manual": the patch is kept, the tree is not touched.
 cat >manual.lua <<'LUA'
 af.define_agent("proposer", { executor = "claude", edits = true, apply = "manual" })
