@@ -31,6 +31,7 @@ enum af_db {
 	AF_DB_COUNTERS,  /* name -> a count (hits, misses per agent) */
 	AF_DB_JOURNAL,   /* run id + step -> journal record */
 	AF_DB_RUNS,      /* run id -> run record */
+	AF_DB_JOURNAL_BLOBS, /* content hash -> a large step result (journal.h) */
 	AF_DB_COUNT
 };
 

@@ -4,7 +4,6 @@ local cache = require "agentflow._cache"
 local cjson = require "cjson.safe"
 local core = require "agentflow.core"
 local files = require "agentflow._files"
-local runs = require "agentflow._runs"
 local store = require "agentflow._store"
 
 local M = {}
@@ -193,11 +192,28 @@ local function deletions(s, keys)
   return ops
 end
 
--- Remove the entries `keys` (a set), then the blobs nothing uses any more
--- (neither an entry nor a journal record).
+-- Ops deleting the blobs no cache entry uses (the journal keeps its own).
+local function orphan_blobs(s)
+  local used, ops = {}, {}
+  local _, values = s:scan("entries")
+  for _, raw in ipairs(values) do
+    local e = cache.decode_entry(raw)
+    if e and e.output_blob then
+      used[e.output_blob] = true
+    end
+  end
+  for _, b in ipairs((s:scan("blobs"))) do
+    if not used[b] then
+      ops[#ops + 1] = { "blobs", b, false }
+    end
+  end
+  return ops
+end
+
+-- Remove the entries `keys` (a set), then the blobs no entry uses any more.
 local function remove(s, keys)
   s:write(deletions(s, keys))
-  s:write(runs.orphan_blobs(s))
+  s:write(orphan_blobs(s))
   local n = 0
   for _ in pairs(keys) do
     n = n + 1
