@@ -13,8 +13,9 @@
 #define VERSION 1
 #define HEADER 5 /* "AFJ", version, type */
 
-/* Pending writes past this many are committed: a long in-process loop stays bounded. */
+/* Pending writes past this many, or bytes, are committed: a long in-process loop stays bounded. */
 #define MAX_PENDING 2000
+#define MAX_PENDING_BYTES (8 << 20)
 
 #define PRUNE_EVERY (24 * 3600.0)
 #define PRUNED_KEY "!pruned"
@@ -246,7 +247,7 @@ typedef struct open_step {
 struct af_journal {
 	af_store *store;
 	pending_op *pending;
-	size_t npending, cap;
+	size_t npending, cap, pending_bytes;
 	open_step *open;
 	long long completions, checkpoints;
 	buf hits;                /* hit lines not yet a chunk */
@@ -274,6 +275,7 @@ static void free_pending(af_journal *j)
 		free(j->pending[i].val);
 	}
 	j->npending = 0;
+	j->pending_bytes = 0;
 }
 
 void af_journal_close(af_journal *j)
@@ -340,7 +342,9 @@ static int queue(af_journal *j, int db, char *key, size_t klen, char *val, size_
 		j->cap = cap;
 	}
 	j->pending[j->npending++] = (pending_op){db, key, val, klen, vlen};
-	return j->npending >= MAX_PENDING ? commit(j, NULL, 0) : AF_OK;
+	j->pending_bytes += klen + vlen;
+	return j->npending >= MAX_PENDING || j->pending_bytes >= MAX_PENDING_BYTES ? commit(j, NULL, 0)
+										  : AF_OK;
 }
 
 /* A key "RUN/PART/NAME" (NAME may be NULL), malloc'ed; *len its length. */
@@ -543,27 +547,27 @@ size_t af_journal_hits_buffered(const af_journal *j)
 	return j->hit_lines;
 }
 
+/* A chunk record: the header and the T_LINES field's head, its length patched when written. */
+#define CHUNK_HEAD (HEADER + 5)
+
 int af_journal_write_hits(af_journal *j)
 {
 	char name[AF_DECIMAL_MAX * 2 + 8];
-	buf rec = {0};
-	size_t klen;
+	buf rec = j->hits;
+	size_t klen, n = rec.len - CHUNK_HEAD;
 	char *key;
 
 	if (j->hit_lines == 0)
 		return AF_OK;
 	snprintf(name, sizeof name, "%lld/%06lld", j->hits_attempt, j->hits_first);
 	key = make_key(j->hits_run, "hits", name, &klen);
-	put_header(&rec, 'H');
-	put_bytes(&rec, T_LINES, j->hits.p, j->hits.len);
-	j->hits.len = 0;
+	for (int i = 0; i < 4; i++)
+		rec.p[HEADER + 1 + i] = (char)(unsigned char)(n >> (8 * i));
+	/* the buffer becomes the pending record; the next chunk starts one as large */
+	j->hits = (buf){malloc(rec.cap), 0, rec.cap, 0};
+	if (!j->hits.p)
+		j->hits.cap = 0;
 	j->hit_lines = 0;
-	if (j->hits.failed) {
-		j->hits.failed = 0;
-		free(key);
-		free(rec.p);
-		return oom();
-	}
 	return write_record(j, key, klen, &rec, AF_JOURNAL_LATER, NULL);
 }
 
@@ -585,8 +589,13 @@ static int hits_of(af_journal *j, const char *run_id, long long attempt, long lo
 		j->hits_run = copy;
 	}
 	j->hits_attempt = attempt;
-	if (j->hit_lines == 0)
+	if (j->hit_lines == 0) {
 		j->hits_first = first;
+		j->hits.len = 0;
+		j->hits.failed = 0;
+		put_header(&j->hits, 'H');
+		put(&j->hits, (char[5]){T_LINES}, 5);
+	}
 	return AF_OK;
 }
 
@@ -594,20 +603,23 @@ int af_journal_hit(af_journal *j, const char *run_id, long long attempt, long lo
 		   const char *sid, const char *key, const char *agent)
 {
 	char tmp[AF_DECIMAL_MAX], *digits;
-	size_t n = af_decimal(step, tmp, &digits);
+	size_t n = af_decimal(step, tmp, &digits), slen = strlen(sid), klen = strlen(key);
+	size_t alen = strlen(agent);
+	buf *b = &j->hits;
 	int rc;
 
-	if ((rc = hits_of(j, run_id, attempt, step)) != AF_OK)
-		return rc;
-	put(&j->hits, digits, n);
-	put(&j->hits, " ", 1);
-	put(&j->hits, sid, strlen(sid));
-	put(&j->hits, " ", 1);
-	put(&j->hits, key, strlen(key));
-	put(&j->hits, " ", 1);
-	put(&j->hits, agent, strlen(agent));
-	put(&j->hits, "\n", 1);
-	if (j->hits.failed)
+	if (j->hit_lines == 0 || j->hits_attempt != attempt || strcmp(j->hits_run, run_id) != 0)
+		if ((rc = hits_of(j, run_id, attempt, step)) != AF_OK)
+			return rc;
+	put(b, digits, n);
+	put(b, " ", 1);
+	put(b, sid, slen);
+	put(b, " ", 1);
+	put(b, key, klen);
+	put(b, " ", 1);
+	put(b, agent, alen);
+	put(b, "\n", 1);
+	if (b->failed)
 		return oom();
 	return ++j->hit_lines >= AF_JOURNAL_HIT_CHUNK ? af_journal_write_hits(j) : AF_OK;
 }
@@ -1313,13 +1325,16 @@ static int last_activity(const af_journal_step *st, void *ctx)
 	return 0;
 }
 
-/* When run r ended (0: it has not, or its record cannot be read). */
+/*
+ * When run r ended (0: it has not). A record that cannot be read (another
+ * version's) ended long ago: no later version reads it either.
+ */
 static double ended_at(af_journal *j, const af_run_record *r)
 {
 	double last;
 
 	if (r->damaged)
-		return 0;
+		return 1;
 	if (strcmp(r->status, "running") != 0)
 		return r->finished_at ? r->finished_at : r->started_at;
 	if (!run_gone(r))

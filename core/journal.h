@@ -241,7 +241,9 @@ void af_journal_slot(const af_journal_replay *rp, const char *sid, const char *a
  * Delete the runs that ended before time `before` (except `keep`, may be
  * NULL), with their journals, then the journal blobs no record uses. A
  * run still "running" ended when its process is gone (another host's
- * runs count as gone), at its last step record. *removed: runs deleted.
+ * runs count as gone), at its last step record; a run whose record cannot
+ * be read (written by another version) ended long ago. *removed: runs
+ * deleted.
  */
 int af_journal_prune(af_journal *j, double before, const char *keep, size_t *removed);
 

@@ -512,6 +512,7 @@ static void test_damaged_records_are_reported(void)
 	af_journal *j;
 	af_journal_step st;
 	run_seen r = {0};
+	size_t removed;
 	/* the previous format (cjson), a cut-short record, a record of another version */
 	af_store_op ops[] = {
 		{AF_DB_JOURNAL, "r1/s/old", 0, "{\"state\":\"completed\",\"sid\":\"old\"}", 0, 0},
@@ -541,6 +542,13 @@ static void test_damaged_records_are_reported(void)
 	T_EQ_STR("", r.damaged);
 	T_EQ_STR("done", r.status);
 	T_EQ_STR("info", r.extra);
+	/* retention removes what no version reads any more, and leaves the rest */
+	put_run(j, "r3", "done", (double)time(NULL), (double)time(NULL), getpid());
+	T_EQ_INT(AF_OK, af_journal_prune(j, 1.5, NULL, &removed));
+	T_EQ_INT(1, removed);
+	T_CHECK(!has_key(s, AF_DB_RUNS, "r0"));
+	T_CHECK(has_key(s, AF_DB_RUNS, "r2")); /* ended at 2.0 */
+	T_CHECK(has_key(s, AF_DB_RUNS, "r3"));
 	done(s, j);
 }
 
