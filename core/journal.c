@@ -925,6 +925,13 @@ static int read_steps(af_journal *j, const char *run_id, step_set *set)
 	return set->mem.failed ? oom() : AF_OK;
 }
 
+/* qsort, which must not be given NULL even for no elements. */
+static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 static int by_sid_attempt(const void *a, const void *b)
 {
 	const candidate *x = a, *y = b;
@@ -951,14 +958,14 @@ static void choose_latest(step_set *set)
 {
 	size_t m = 0;
 
-	qsort(set->c, set->n, sizeof *set->c, by_sid_attempt);
+	sort(set->c, set->n, sizeof *set->c, by_sid_attempt);
 	for (size_t i = 0; i < set->n; i++) {
 		if (i + 1 < set->n && strcmp(set->c[i].st.sid, set->c[i + 1].st.sid) == 0)
 			continue; /* a later one of the same identity follows */
 		set->c[m++] = set->c[i];
 	}
 	set->n = m;
-	qsort(set->c, set->n, sizeof *set->c, by_step);
+	sort(set->c, set->n, sizeof *set->c, by_step);
 }
 
 typedef struct blob_copy {
@@ -1076,7 +1083,7 @@ int af_journal_checkpoints(af_journal *j, const char *run_id,
 		else
 			n++;
 	}
-	qsort(cps, n, sizeof *cps, by_checkpoint);
+	sort(cps, n, sizeof *cps, by_checkpoint);
 	for (size_t i = 0; i < n; i++)
 		if (cb(&cps[i], ctx))
 			break;
@@ -1245,7 +1252,7 @@ int af_journal_replay_open(af_journal *j, const char *run_id, long long until,
 		rp->set.c[m++] = rp->set.c[i];
 	}
 	rp->set.n = m;
-	qsort(rp->set.c, rp->set.n, sizeof *rp->set.c, by_sid_attempt);
+	sort(rp->set.c, rp->set.n, sizeof *rp->set.c, by_sid_attempt);
 	*out = rp;
 	return rp->set.bad ? unreadable(rp->set.bad) : AF_OK;
 }
@@ -1265,7 +1272,7 @@ long long af_journal_replay_last(const af_journal_replay *rp)
 
 static const candidate *find_sid(const af_journal_replay *rp, const char *sid)
 {
-	return bsearch(sid, rp->set.c, rp->set.n, sizeof *rp->set.c, sid_cmp);
+	return rp->set.n ? bsearch(sid, rp->set.c, rp->set.n, sizeof *rp->set.c, sid_cmp) : NULL;
 }
 
 static int same(const char *a, const char *b)
@@ -1489,7 +1496,7 @@ int af_journal_gc_blobs(af_journal *j, size_t *removed)
 	if (rc == AF_OK && blobs.n && !(ops = malloc(blobs.n * sizeof *ops)))
 		rc = oom();
 	if (rc == AF_OK) {
-		qsort(used.hashes, used.n, sizeof *used.hashes, str_cmp);
+		sort(used.hashes, used.n, sizeof *used.hashes, str_cmp);
 		for (size_t i = 0; i < blobs.n; i++)
 			if (!used.n || !bsearch(&blobs.keys[i], used.hashes, used.n, sizeof *used.hashes, str_cmp))
 				ops[n++] = (af_store_op){AF_DB_JOURNAL_BLOBS, blobs.keys[i], blobs.klens[i],
