@@ -41,15 +41,17 @@ local function drain_legacy(j)
   end
 end
 
+local function flush()
+  drain_legacy(J)
+  J:flush()
+end
+
 local function journal()
   if J == nil then
     local s = store.get()
     J = s and core.journal(s) or false
     if J then
-      run.on_finish(function()
-        drain_legacy(J)
-        J:flush()
-      end)
+      run.on_finish(flush)
     end
   end
   return J or nil
@@ -202,6 +204,13 @@ function M.write_hits()
   if j then
     drain_legacy(j)
     j:write_hits()
+  end
+end
+
+--- Commit the hit lines and every record waiting, now (done when the run finishes).
+function M.flush()
+  if writer() then
+    flush()
   end
 end
 

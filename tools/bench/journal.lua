@@ -37,34 +37,44 @@ print(string.format("step commit, median of %d:", n))
 print(string.format("  as agentflow commits (flush every 50 ms)  %8.1f us", measure(false) * 1e6))
 print(string.format("  with fsync after each commit              %8.1f us", measure(true) * 1e6))
 
--- Per call over `calls` calls of fn(step, sid, key), best of 3 rounds.
-local calls = 100000
+-- Per hit of a rerun of `calls` all-hit steps, the lines written to the
+-- store by its end, best of 5 runs (each under a run id of its own).
+local calls = 10000
 local sids, key = {}, string.rep("b", 32)
 for i = 1, calls do
   sids[i] = "main/" .. i
 end
-local function per_call(fn)
+local function per_hit(record, finish)
   local best = math.huge
-  for _ = 1, 3 do
+  for round = 1, 5 do
+    local run_id = "bench-" .. round .. "-" .. tostring(finish):sub(-6)
     local t0 = core.monotonic()
     for i = 1, calls do
-      fn(i, sids[i], key)
+      record(run_id, i, sids[i], key)
     end
+    finish(run_id)
     best = math.min(best, core.monotonic() - t0)
   end
   return best / calls
 end
+-- The previous journal's way: lua_hit.c's core.lines buffer, each chunk a store write.
 local lines = core.lines()
-local function empty() end
-print(string.format("cache hit recorded, per call, best of 3 x %d:", calls))
-print(string.format("  journal.hit                               %8.3f us", per_call(function(i, sid, k)
-  journal.hit("bench-hits", 0, i, sid, "code-reviewer", k)
-end) * 1e6))
-print(string.format("  core.lines add (lua_hit.c's buffer)       %8.3f us", per_call(function(i, sid, k)
-  if lines:add(i, sid, k, "code-reviewer") >= 4096 then
-    lines:take()
+local function write_chunk(run_id)
+  if lines:count() > 0 then
+    local text = lines:take()
+    s:write({ { "journal", run_id .. "/hits/0/" .. text:match("^%d+"), text } })
   end
-end) * 1e6))
-print(string.format("  an empty Lua call with those arguments    %8.3f us", per_call(function(i, sid, k)
-  empty("bench-hits", 0, i, sid, "code-reviewer", k)
-end) * 1e6))
+end
+local function empty() end
+print(string.format("cache hit recorded, per hit of a %d-step all-hit run, written by its end, best of 5:", calls))
+print(string.format("  journal.hit, then the journal's flush     %8.3f us", per_hit(function(run_id, i, sid, k)
+  journal.hit(run_id, 0, i, sid, "code-reviewer", k)
+end, journal.flush) * 1e6))
+print(string.format("  core.lines add, a store write per chunk   %8.3f us", per_hit(function(run_id, i, sid, k)
+  if lines:add(i, sid, k, "code-reviewer") >= 4096 then
+    write_chunk(run_id)
+  end
+end, write_chunk) * 1e6))
+print(string.format("  an empty Lua call with those arguments    %8.3f us", per_hit(function(run_id, i, sid, k)
+  empty(run_id, 0, i, sid, "code-reviewer", k)
+end, empty) * 1e6))
