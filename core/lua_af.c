@@ -4,7 +4,7 @@
 #include "host.h"
 #include "lua_cache.h"
 #include "lua_http.h"
-#include "lua_lines.h"
+#include "lua_journal.h"
 #include "lua_log.h"
 #include "lua_pack.h"
 #include "lua_store.h"
@@ -98,39 +98,6 @@ static int l_pid(lua_State *L)
 	return 1;
 }
 
-/*
- * The start time of process `pid` (clock ticks since boot, field 22 of
- * /proc/PID/stat), and whether it is a zombie; 0 when there is none.
- */
-static unsigned long long proc_start(long long pid, int *zombie)
-{
-	char path[64], buf[1024];
-	unsigned long long start = 0;
-	const char *p;
-	FILE *f;
-
-	*zombie = 0;
-	snprintf(path, sizeof path, "/proc/%lld/stat", pid);
-	if (!(f = fopen(path, "r")))
-		return 0;
-	/* The name (field 2) may hold spaces and ')': fields are counted from its last ')'. */
-	if (fgets(buf, sizeof buf, f) && (p = strrchr(buf, ')')) && p[1] == ' ') {
-		*zombie = p[2] == 'Z';
-		/*
-		 * p + 2 is field 3 (the state); each space passed is one field
-		 * on. Field 23 next to it is the memory size, which changes as
-		 * the process runs: read it and a live run looks like another.
-		 */
-		p += 2;
-		for (int field = 3; field < 22 && p; field++)
-			p = strchr(p + 1, ' ');
-		if (p)
-			start = strtoull(p + 1, NULL, 10);
-	}
-	fclose(f);
-	return start;
-}
-
 /* ticks = core.pid_start([pid]) : when the process started (this one by default) */
 static int l_pid_start(lua_State *L)
 {
@@ -138,7 +105,7 @@ static int l_pid_start(lua_State *L)
 
 	lua_Integer pid = lua_isnoneornil(L, 1) ? (lua_Integer)getpid() : luaL_checkinteger(L, 1);
 
-	lua_pushinteger(L, (lua_Integer)proc_start(pid, &zombie));
+	lua_pushinteger(L, (lua_Integer)af_proc_started(pid, &zombie));
 	return 1;
 }
 
@@ -151,7 +118,7 @@ static int l_pid_alive(lua_State *L)
 {
 	lua_Integer pid = luaL_checkinteger(L, 1), start = luaL_optinteger(L, 2, 0);
 	int zombie;
-	unsigned long long now = pid > 0 ? proc_start(pid, &zombie) : 0;
+	unsigned long long now = pid > 0 ? af_proc_started(pid, &zombie) : 0;
 
 	lua_pushboolean(L, now != 0 && !zombie && (start == 0 || (lua_Integer)now == start));
 	return 1;
@@ -198,7 +165,7 @@ static int l_group_alive(lua_State *L)
 {
 	lua_Integer pgid = luaL_checkinteger(L, 1), start = luaL_optinteger(L, 2, 0);
 	int zombie;
-	unsigned long long leader = pgid > 1 ? proc_start(pgid, &zombie) : 0;
+	unsigned long long leader = pgid > 1 ? af_proc_started(pgid, &zombie) : 0;
 
 	lua_pushboolean(L, pgid > 1 && (start == 0 || leader == 0 || (lua_Integer)leader == start) &&
 				   group_has_member(pgid));
@@ -429,8 +396,8 @@ int luaopen_agentflow_core(lua_State *L)
 	af_yaml_lua_open(L);
 	af_log_lua_open(L);
 	af_pack_lua_open(L);
-	af_lines_lua_open(L);
 	af_cache_lua_open(L);
+	af_journal_lua_open(L);
 	af_http_lua_open(L);
 	lua_pushliteral(L, AF_VERSION);
 	lua_setfield(L, -2, "version");

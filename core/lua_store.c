@@ -24,7 +24,8 @@
 #define COPY_MT "agentflow.store.copy"
 
 static const char *const db_names[] = {
-	"entries", "manifests", "lineage", "blobs", "stat", "counters", "journal", "runs", "files", NULL,
+	"entries", "manifests", "lineage", "blobs", "stat", "counters", "journal", "runs", "files",
+	"journal_blobs", NULL,
 };
 
 int af_lua_raise_io(lua_State *L)

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -506,4 +507,34 @@ done:
 	free(p);
 	free(file);
 	return rc;
+}
+
+/* When a process started, from /proc/PID/stat (see proc.h). */
+unsigned long long af_proc_started(long long pid, int *zombie)
+{
+	char path[64], buf[1024];
+	unsigned long long start = 0;
+	const char *p;
+	FILE *f;
+
+	*zombie = 0;
+	snprintf(path, sizeof path, "/proc/%lld/stat", pid);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	/* The name (field 2) may hold spaces and ')': fields are counted from its last ')'. */
+	if (fgets(buf, sizeof buf, f) && (p = strrchr(buf, ')')) && p[1] == ' ') {
+		*zombie = p[2] == 'Z';
+		/*
+		 * p + 2 is field 3 (the state); each space passed is one field
+		 * on. Field 23 next to it is the memory size, which changes as
+		 * the process runs: read it and a live run looks like another.
+		 */
+		p += 2;
+		for (int field = 3; field < 22 && p; field++)
+			p = strchr(p + 1, ' ');
+		if (p)
+			start = strtoull(p + 1, NULL, 10);
+	}
+	fclose(f);
+	return start;
 }

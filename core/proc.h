@@ -90,4 +90,11 @@ char *af_proc_which(const char *prog, char *const *envp);
 /* How many processes started here have not finished yet. */
 int af_proc_live(void);
 
+/*
+ * When process `pid` started (clock ticks since boot, field 22 of
+ * /proc/PID/stat: with the id it names one process, as ids are reused),
+ * and in *zombie whether it is a zombie; 0 when there is no such process.
+ */
+unsigned long long af_proc_started(long long pid, int *zombie);
+
 #endif

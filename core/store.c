@@ -17,6 +17,7 @@
 
 static const char *const db_names[AF_DB_COUNT] = {
 	"entries", "manifests", "lineage", "blobs", "stat", "counters", "journal", "runs", "files",
+	"journal_blobs",
 };
 
 struct af_store {

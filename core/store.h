@@ -32,6 +32,7 @@ enum af_db {
 	AF_DB_JOURNAL,   /* run id + step -> journal record */
 	AF_DB_RUNS,      /* run id -> run record */
 	AF_DB_FILES,     /* path "\0" cache key -> "": the entries whose key covers a file */
+	AF_DB_JOURNAL_BLOBS, /* content hash -> a large step result (journal.h) */
 	AF_DB_COUNT
 };
 

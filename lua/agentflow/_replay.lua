@@ -19,8 +19,7 @@ local run = require "agentflow._run"
 local M = {}
 
 local ended = false
-local records -- the source run's record of each step identity, nil until loaded
-local last_number = 0 -- the highest step number in the source run's journal
+local rp -- the source run's records (journal.replay), false without; nil until loaded
 
 --- The run whose journal is replayed, and the last step replayed (nil: all).
 function M.source()
@@ -38,28 +37,21 @@ function M.active()
 end
 
 local function load()
-  if records then
-    return records
+  if rp == nil then
+    rp = M.resuming() and journal.replay(M.source()) or false
   end
-  records = {}
-  if not M.resuming() then
-    return records
-  end
-  local run_id, until_step = M.source()
-  for sid, rec in pairs(journal.by_sid(run_id)) do
-    if not until_step or rec.step <= until_step then
-      records[sid] = rec
-      last_number = math.max(last_number, rec.step)
-    end
-  end
-  return records
+  return rp
 end
 
 --- The number step `sid` had in the source run's journal, or nil for a
 -- step new to the run; and the highest number there.
 function M.number(sid)
-  local rec = load()[sid]
-  return rec and rec.step, last_number
+  local records = load()
+  if not records then
+    return nil, 0
+  end
+  local _, rec = records:claim(sid, "", "")
+  return rec and rec.step, records:last()
 end
 
 --- Where the record of step `sid` (agent `agent`, key `key`) goes in this
@@ -67,14 +59,11 @@ end
 -- step is there (the workflow changed): then beside it, under
 -- "SID~ATTEMPT". In a fork the journal is the fork's own: always `sid`.
 function M.slot(sid, agent, key, attempt)
-  if core.options.parent then
+  local records = load()
+  if core.options.parent or not records then
     return sid
   end
-  local rec = load()[sid]
-  if rec and rec.state == "completed" and (rec.agent ~= agent or rec.key ~= key) then
-    return sid .. "~" .. attempt
-  end
-  return sid
+  return records:slot(sid, agent, key, attempt)
 end
 
 --- The recorded result of step `sid` (number `step`, agent `agent`, key
@@ -88,19 +77,20 @@ function M.result(step, sid, agent, key)
     ended = true
     return nil
   end
-  local rec = load()[sid]
-  if not rec then
-    return nil
+  local records = load()
+  local claim, rec = "none", nil
+  if records then
+    claim, rec = journal.claim(records, sid, agent, key)
   end
-  if rec.agent ~= agent or rec.key ~= key then
+  if claim == "differs" then
     ended = true
     run.warn(
       "step %d: the workflow differs from the journal (recorded %s, now %s%s); replay ends here",
       step, tostring(rec.agent), agent, rec.agent == agent and " with other inputs" or "")
     return nil
   end
-  if rec.state ~= "completed" or rec.cached then
-    return nil -- started or failed: it runs again; a hit: the cache answers
+  if claim ~= "replay" then
+    return nil -- new, started or failed: it runs; a hit: the cache answers
   end
   if run_id ~= core.options.resume then
     journal.copy(run.id(), rec)

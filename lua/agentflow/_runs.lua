@@ -1,8 +1,8 @@
---- Run records: one per run of a workflow, in the runs database, keyed by
--- run id. Made at the run's first step, updated when it ends; a record
--- still "running" whose process is gone reads as "interrupted".
-local cache = require "agentflow._cache"
-local cjson = require "cjson.safe"
+--- Run records: one per run of a workflow, kept by the journal
+-- (_journal.lua, core/journal.c), keyed by run id. Made at the run's first
+-- step, updated when it ends; a record still "running" whose process is
+-- gone reads as "interrupted". A record the journal cannot read (written
+-- by another version of agentflow) reads as "unreadable".
 local core = require "agentflow.core"
 local journal = require "agentflow._journal"
 local log = require "agentflow.log"
@@ -20,7 +20,7 @@ end
 local current -- the record of this process's run, once written
 
 local function write(rec)
-  store.commit({ { "runs", rec.run_id, cjson.encode(rec) } })
+  journal.put_run(rec)
 end
 
 --- Why a run of each kind but "workflow" cannot be resumed: nothing keeps
@@ -91,57 +91,11 @@ end
 -- run ends, so that journals and blobs never grow without bound.
 M.RETENTION = 30 * 86400
 
-local function blob_refs(s, used)
-  for _, e in ipairs((cache.handle():entries())) do
-    if e.output_blob then
-      used[e.output_blob] = true
-    end
-  end
-  local _, records = s:scan("journal")
-  for _, raw in ipairs(records) do
-    local h = raw:match('"output_blob":"(%x+)"')
-    if h then
-      used[h] = true
-    end
-  end
-end
-
---- Ops deleting the blobs that no cache entry and no journal record uses.
-function M.orphan_blobs(s)
-  local used = {}
-  blob_refs(s, used)
-  local ops = {}
-  for _, b in ipairs((s:scan("blobs"))) do
-    if not used[b] then
-      ops[#ops + 1] = { "blobs", b, false }
-    end
-  end
-  return ops
-end
-
 --- Delete the runs that ended more than `age` seconds ago, with their
--- journals, then the blobs nothing uses any more. Returns the runs removed.
+-- journals, then the journal blobs nothing uses any more. Returns the runs
+-- removed.
 function M.prune(age)
-  local s = store.exists() and store.get()
-  if not s then
-    return 0
-  end
-  local limit, ops, n = core.now() - age, {}, 0
-  for _, rec in ipairs(M.list()) do
-    local ended = rec.finished_at or (rec.status == "interrupted" and rec.started_at)
-    if ended and ended < limit and rec.run_id ~= (current and current.run_id) then
-      n = n + 1
-      ops[#ops + 1] = { "runs", rec.run_id, false }
-      for _, k in ipairs((s:scan("journal", rec.run_id .. "/"))) do
-        ops[#ops + 1] = { "journal", k, false }
-      end
-    end
-  end
-  if n > 0 then
-    s:write(ops)
-    s:write(M.orphan_blobs(s))
-  end
-  return n
+  return journal.prune(core.now() - age, current and current.run_id)
 end
 
 local function retention()
@@ -149,15 +103,9 @@ local function retention()
   return env and util.seconds(env) or M.RETENTION
 end
 
--- Prune once a day at most (the time of the last one is a counter).
+-- Prune once a day at most (the journal keeps the time of the last one).
 local function maybe_prune()
-  local s = store.get()
-  local last = tonumber(s:get("counters", "retention/last")) or 0
-  if core.now() - last < 86400 then
-    return
-  end
-  s:write({ { "counters", "retention/last", string.format("%.0f", core.now()) } })
-  M.prune(retention())
+  journal.maybe_prune(retention(), current.run_id)
 end
 
 --- Close this process's run record with `status`, the step counts and the
@@ -198,16 +146,15 @@ local function close_from_journal(rec)
   rec.duration = last - began
 end
 
---- The record of run `id`, with status "interrupted" when it says
--- running but its process is gone (a process with the same id that started
--- at another time is another process): its steps, end and duration then
--- come from the journal. Nil when there is none.
-function M.get(id)
-  local s = store.exists() and store.get()
-  local raw = s and s:get("runs", id)
-  local rec = raw and cjson.decode(raw)
-  if type(rec) ~= "table" then
-    return nil
+-- Run record `rec` as M.get gives it: "interrupted" when it says running
+-- but its process is gone (a process with the same id that started at
+-- another time is another process): its steps, end and duration then come
+-- from the journal. "unreadable" (with `damaged` saying why) when the
+-- journal cannot read it.
+local function settled(rec)
+  if rec.damaged then
+    rec.status, rec.workflow = "unreadable", "?"
+    return rec
   end
   if rec.status == "running" and rec.pid ~= core.pid()
       and (rec.host ~= core.hostname() or not core.pid_alive(rec.pid, rec.pid_start)) then
@@ -217,16 +164,17 @@ function M.get(id)
   return rec
 end
 
+--- The record of run `id` (see settled), or nil when there is none.
+function M.get(id)
+  local rec = journal.run(id)
+  return rec and settled(rec)
+end
+
 --- Every run record, newest first.
 function M.list()
-  local s = store.exists() and store.get()
-  if not s then
-    return {}
-  end
-  local keys = s:scan("runs")
-  local out = {}
-  for _, id in ipairs(keys) do
-    out[#out + 1] = M.get(id)
+  local out = journal.runs()
+  for _, rec in ipairs(out) do
+    settled(rec)
   end
   table.sort(out, function(a, b) return (a.started_at or 0) > (b.started_at or 0) end)
   return out

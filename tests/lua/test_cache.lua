@@ -316,19 +316,6 @@ t.test("has_only checks every key and the type of its value", function()
   t.eq(false, core.has_only({ [1] = "p" }, inputs))
 end)
 
-t.test("lines are built in C and taken whole", function()
-  local core = require "agentflow.core"
-  local lines = core.lines()
-  t.eq("", lines:take())
-  t.eq(1, lines:add(12, "ab12", "agent one"))
-  t.eq(2, lines:add(-3, 1.5))
-  t.eq(2, lines:count())
-  t.eq("12 ab12 agent one\n-3 1.5", lines:take())
-  t.eq(0, lines:count())
-  lines:add("x")
-  t.eq("x", lines:take())
-end)
-
 t.test("log contexts are encoded as JSON in C", function()
   local core = require "agentflow.core"
   local cjson = require "cjson"

@@ -65,6 +65,9 @@ function M.run_record(runs, id)
   if not rec then
     return nil, M.error(66, "no run %s (see agentflow runs)", id)
   end
+  if rec.damaged then
+    return nil, M.error(65, "run %s cannot be read: %s (runs prune removes it)", id, rec.damaged)
+  end
   return rec
 end
 

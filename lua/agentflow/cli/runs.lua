@@ -79,7 +79,10 @@ local function show(opts, id)
   if not rec then
     return code
   end
-  local steps = journal.steps(id)
+  local steps, unreadable = journal.steps(id)
+  if unreadable then
+    io.stderr:write("agentflow: warning: ", unreadable, "\n")
+  end
   local checkpoints = journal.checkpoints(id)
   if opts.json then
     local doc = row(rec)

@@ -281,4 +281,26 @@ AGENTFLOW_RETENTION=0s run "$AGENTFLOW" ci.lua
 run "$AGENTFLOW" runs --json
 expect_eq "the next run to end prunes what is past retention" "ci.lua" "$(printf '%s' "$OUT" | jq -r '[.[].workflow] | join(" ")')"
 
+# A journal written in the previous format (cjson records): `runs` lists
+# its run as unreadable and says why, instead of failing; prune removes it.
+export AGENTFLOW_HOME="$SANDBOX/old-format"
+cat >old.lua <<'EOF'
+local s = require("agentflow._store").get()
+s:write({ { "runs", "r-old", '{"run_id":"r-old","status":"done","workflow":"wf.lua","started_at":1}' },
+  { "journal", "r-old/s/main/1", '{"state":"completed","sid":"main/1","step":1,"agent":"a"}' } })
+EOF
+run "$AGENTFLOW" old.lua
+expect_rc "a store with records of the previous format" 0
+run "$AGENTFLOW" runs
+expect_rc "runs lists it" 0
+expect_has "by its id" "$OUT" "r-old"
+expect_has "as unreadable" "$OUT" "unreadable"
+run "$AGENTFLOW" runs show r-old
+expect_rc "runs show says it cannot be read" 65
+expect_has "naming the run and why" "$ERR" "run r-old cannot be read: its record was written by another version of agentflow"
+run "$AGENTFLOW" resume r-old
+expect_rc "and resume refuses it the same way" 65
+run "$AGENTFLOW" runs prune --older-than 1d --json
+expect_eq "prune removes it" "1" "$(printf '%s' "$OUT" | jq .removed)"
+
 done_testing
