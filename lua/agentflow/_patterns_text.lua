@@ -12,6 +12,11 @@ local M = {}
 M.BREAK = ","
 --- The token an arrow between stages reads as (->, =>, →, ▸, », >, |).
 M.ARROW = ">"
+--- The token the end of a sentence reads as (". ", "!", "?").
+M.STOP = "."
+--- The three marks, and which wins when they meet (a sentence end over an
+-- arrow over a break).
+M.MARKS = { [M.BREAK] = 1, [M.ARROW] = 2, [M.STOP] = 3 }
 
 local function stem(w)
   if #w > 5 and w:sub(-3) == "ing" then
@@ -37,25 +42,27 @@ local SYMBOLS = {
   { "৳", " taka " }, { "%$", " dollar " }, { "%%", " percent " },
   { "(%d),(%d%d%d)", "%1%2" },
   { "%s%-%s", " , " }, { "^%-%s", " " },
-  { "[,;:!?%(%)%[%]\"]", " , " }, { "%.%s", " , " }, { "%.$", " , " },
+  { "(%d)%.%s", "%1 , " }, { "[!?]", " \2 " }, { "%.%s", " \2 " }, { "%.$", " " },
+  { "[,;:%(%)%[%]\"]", " , " },
 }
 
 --- The tokens of `text`: lower-case words with simple word forms
 -- ("checks", "checking" read "check"; "ize" reads "ise"), M.BREAK between
--- clauses and M.ARROW between stages; runs of breaks collapse to one.
+-- clauses, M.ARROW between stages, M.STOP between sentences; a run of marks
+-- reads as the strongest of them.
 function M.tokens(text)
   local s = text:lower()
   for _, r in ipairs(SYMBOLS) do
     s = s:gsub(r[1], r[2])
   end
   local out, n = {}, 0
-  for w in s:gsub("[^%w\1,]", " "):gmatch("%S+") do
-    local mark = (w == "\1" and M.ARROW) or (w == "," and M.BREAK)
+  for w in s:gsub("[^%w\1\2,]", " "):gmatch("%S+") do
+    local mark = (w == "\1" and M.ARROW) or (w == "\2" and M.STOP) or (w == "," and M.BREAK)
     if not mark then
       n = n + 1
       out[n] = stem((w:gsub("iz([aei])", "is%1")))
-    elseif n > 0 and (out[n] == M.BREAK or out[n] == M.ARROW) then
-      if mark == M.ARROW then
+    elseif n > 0 and M.MARKS[out[n]] then
+      if M.MARKS[mark] > M.MARKS[out[n]] then
         out[n] = mark
       end
     elseif n > 0 then
@@ -63,7 +70,7 @@ function M.tokens(text)
       out[n] = mark
     end
   end
-  if out[n] == M.BREAK or out[n] == M.ARROW then
+  if M.MARKS[out[n]] then
     out[n] = nil
   end
   return out
@@ -73,7 +80,7 @@ end
 function M.normalize(text)
   local words = {}
   for _, t in ipairs(M.tokens(text)) do
-    if t ~= M.BREAK and t ~= M.ARROW then
+    if not M.MARKS[t] then
       words[#words + 1] = t
     end
   end
@@ -85,7 +92,7 @@ end
 function M.features(toks)
   local out, seen, prev = {}, {}, nil
   for _, t in ipairs(toks) do
-    if t == M.BREAK or t == M.ARROW then
+    if M.MARKS[t] then
       prev = nil
     else
       if not seen[t] then

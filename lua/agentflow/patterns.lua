@@ -56,7 +56,7 @@ M.NEGATION_WINDOW = 4
 
 -- Tokens a negation does not reach past: "the reports are not dependent
 -- on each other, so generate them simultaneously".
-M.CLAUSE_ENDS = { [ptext.BREAK] = true, [ptext.ARROW] = true, ["so"] = true, ["but"] = true,
+M.CLAUSE_ENDS = { [ptext.BREAK] = true, [ptext.ARROW] = true, [ptext.STOP] = true, ["so"] = true, ["but"] = true,
   ["because"] = true, ["since"] = true, ["hence"] = true, ["therefore"] = true, ["yet"] = true,
   ["instead"] = true, ["rather"] = true }
 
@@ -71,18 +71,16 @@ M.REJECT = { "instead of", "rather than" }
 
 -- Verbs that transform an item and hand it on: a list of three or more
 -- clauses starting with them is a chain of stages.
-M.TRANSFORMS = { "parse", "validate", "clean", "dedupe", "deduplicate", "enrich", "normalise",
+M.TRANSFORMS = { "parse", "validate", "clean", "dedupe", "deduplicate", "dedup", "enrich", "normalise",
   "transform", "convert", "resize", "compress", "encrypt", "decompress", "decrypt", "decode", "encode",
-  "transcode", "tokenise", "embed", "index", "classify", "categorise", "tag", "score", "rate", "match",
-  "geocode", "ocr", "extract", "translate", "transcribe", "summarise", "aggregate", "filter", "mask",
-  "redact", "anonymise", "sign", "watermark", "crop", "thumbnail", "split", "load", "insert", "upsert",
-  "store", "upload", "push", "post", "ship", "forward", "route", "deliver", "save", "append", "read",
-  "fetch", "ingest", "consume", "scrape", "download", "detect", "annotate", "symbolicate", "group",
-  "digitise", "tally", "price", "pack", "dispatch", "map", "inspect", "grade", "sessionise",
-  "downsample", "smooth", "demux", "resample", "denoise", "unpack", "unzip", "checksum", "chunk",
-  "render", "minify", "localise", "correlate", "book", "attach", "publish", "import", "diff", "verify",
-  "check", "copy", "compute", "identify", "write", "dedup", "code", "strip", "cut", "tax", "file",
-  "convert", "stem", "lemmatise", "rank", "sort", "merge", "emit", "queue", "notify" }
+  "transcode", "tokenise", "embed", "index", "classify", "categorise", "tag", "score", "match", "geocode",
+  "ocr", "extract", "translate", "transcribe", "summarise", "aggregate", "filter", "mask", "redact",
+  "anonymise", "sign", "watermark", "crop", "thumbnail", "split", "load", "insert", "upsert", "store",
+  "upload", "push", "post", "ship", "forward", "route", "deliver", "save", "append", "read", "fetch",
+  "ingest", "consume", "scrape", "download", "detect", "annotate", "symbolicate", "group", "digitise",
+  "tally", "pack", "dispatch", "map", "grade", "sessionise", "downsample", "smooth", "demux", "resample",
+  "denoise", "unpack", "unzip", "checksum", "chunk", "render", "minify", "localise", "correlate", "strip",
+  "stem", "lemmatise", "rank", "emit" }
 
 -- Words that say a list of stages applies to many items, one after another.
 M.ITEM_WORDS = { "each", "every", "them", "they", "per", "item", "row", "record", "file", "message",
@@ -216,7 +214,8 @@ M.rules = {
   { pattern = "pipeline", weight = 2, name = "flow words", phrases = { "flow", "stream" } },
   { pattern = "pipeline", weight = 5, name = "as each arrives",
     patterns = { " as each ", " as they arriv", " as it arriv", " as they come", " as it come",
-      " as soon as ", " as %w+ arriv", " as %w+ come in", " as they finish", " as it is produc" } },
+      " as soon as ", " as %w+ arriv", " as %w+ come in", " as they finish", " as it is produc",
+      " as it download", " as they download" } },
   { pattern = "pipeline", weight = 4, name = "output into the next step",
     patterns = { " output[%w ]- into ", " output[%w ]- to ", " output goe to", " output is ", " its output",
       " input of ", " into the %w+ whose ", " from the %w+ to the %w+ to ", " goe through ",
@@ -274,8 +273,10 @@ local REPEAT_UNITS = set_of({ "time", "times", "attempt", "attempts", "try", "tr
 -- Where a transform verb starts a stage: after a break, an arrow, "then",
 -- "and", or as a participle ("rows are read, mapped and inserted").
 local STAGE_STARTS = set_of({ "then", "and", "or", "is", "are", "get", "gets", "be", "been",
-  "finally", "also", "just", "please", "pls", "first", "to", "them", "each", "every", "need", "should" })
-STAGE_STARTS[ptext.BREAK], STAGE_STARTS[ptext.ARROW] = true, true
+  "finally", "also", "just", "please", "pls", "first", "to", "them", "each", "every", "need", "should", "that", "which" })
+for mark in pairs(ptext.MARKS) do
+  STAGE_STARTS[mark] = true
+end
 
 local STRUCTURE = {}
 
@@ -315,25 +316,31 @@ function STRUCTURE.stage_list(v, rule, weight)
 end
 
 -- "read the rows, normalise the numbers, geocode the addresses, load them",
--- "rows are read, mapped and inserted": three or more different verbs that
--- transform an item and hand it on, with a word saying there are many
--- items, are a chain of stages.
+-- "rows are read, mapped and inserted": three or more different verbs in
+-- one sentence that transform an item and hand it on, each starting a
+-- clause, with a word saying there are many items, are a chain of stages.
 function STRUCTURE.transform_chain(v, rule, weight)
-  local verbs, seen, first, items = {}, {}, nil, false
-  for i, t in ipairs(v.tokens) do
-    if v.transforms[t] and not seen[t] and (i == 1 or STAGE_STARTS[v.tokens[i - 1]]) then
-      seen[t] = true
-      verbs[#verbs + 1] = t
-      first = first or i
-    end
-    if v.items[t] then
-      items = true
+  local best, verbs, seen, first, items = nil, {}, {}, nil, false
+  local toks = v.tokens
+  for i = 1, #toks + 1 do
+    local t = toks[i]
+    if t == nil or t == ptext.STOP then
+      if #verbs >= 3 and (not best or #verbs > #best.verbs) then
+        best = { verbs = verbs, first = first, items = items }
+      end
+      verbs, seen, first, items = {}, {}, nil, false
+    else
+      if v.transforms[t] and not seen[t] and (i == 1 or STAGE_STARTS[toks[i - 1]]) then
+        seen[t] = true
+        verbs[#verbs + 1] = t
+        first = first or i
+      end
+      items = items or v.items[t] or false
     end
   end
-  if #verbs < 3 then
-    return
+  if best then
+    return best.first, table.concat(best.verbs, ", "), (best.items or #best.verbs >= 4) and weight or weight / 2
   end
-  return first, table.concat(verbs, ", "), (items or #verbs >= 4) and weight or weight / 2
 end
 
 -- An amount compared with a threshold ("over 5 lakh taka", "> 90%") is a
@@ -368,7 +375,7 @@ function STRUCTURE.threshold(v, rule, weight)
           return i, table.concat(toks, " ", i, i + len + 1), weight, rule.target
         end
         for j = i - 1, math.max(1, i - 8), -1 do
-          if toks[j] == ptext.BREAK then
+          if ptext.MARKS[toks[j]] then
             break
           end
           if TARGETS[toks[j]] and toks[j] ~= toks[i] then
@@ -461,7 +468,7 @@ local function rejected_spans(toks, reject)
   for i = 1, #toks - 1 do
     if reject[toks[i]] and reject[toks[i]] == toks[i + 1] then
       local j = i + 2
-      while toks[j] and toks[j] ~= ptext.BREAK and toks[j] ~= ptext.ARROW and toks[j] ~= "but" do
+      while toks[j] and not ptext.MARKS[toks[j]] and toks[j] ~= "but" do
         j = j + 1
       end
       spans = spans or {}
