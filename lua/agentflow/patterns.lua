@@ -48,11 +48,15 @@ M.IF_UNCERTAIN = "guess"
 --- The learned weights (see _patterns_model.lua for the format).
 M.model = shipped_model
 
+--- The words of a text as the rules read them: lower case, simple word
+-- forms, no punctuation ("Checking, the GATEWAYS!" -> "check the gateway").
+M.normalize = ptext.normalize
+
 -- Words that turn a cue around when they come shortly before it in the
 -- same clause ("do not run them at the same time").
 M.NEGATORS = { ["not"] = true, ["no"] = true, ["never"] = true, ["dont"] = true, ["doesnt"] = true,
   ["cannot"] = true, ["nor"] = true, ["none"] = true, ["nothing"] = true, ["nobody"] = true }
-M.NEGATION_WINDOW = 4
+M.NEGATION_WINDOW = 6
 
 -- Tokens a negation does not reach past: "the reports are not dependent
 -- on each other, so generate them simultaneously".
