@@ -5,7 +5,7 @@
 --
 --   tokens(text)   -> {"build", ",", "then", "test", ">", "ship"}
 --   normalize(text) -> "build then test ship" (words only)
---   features(toks)  -> {"build", "build then", ...} (words and word pairs)
+--   features(toks)  -> {"build", "then", "build then", ...} (words and word pairs, once each)
 local M = {}
 
 --- The token a clause break reads as (",", ";", ":", "." and the like).
@@ -18,33 +18,55 @@ M.STOP = "."
 -- arrow over a break).
 M.MARKS = { [M.BREAK] = 1, [M.ARROW] = 2, [M.STOP] = 3 }
 
+local byte, sub = string.byte, string.sub
+
+-- Simple word forms: "-ing", "-ies", "-ed", "-s" off (bytes compared, as
+-- this runs for every word of every description).
 local function stem(w)
-  if #w > 5 and w:sub(-3) == "ing" then
-    return w:sub(1, -4)
-  elseif #w > 4 and w:sub(-3) == "ies" then
-    return w:sub(1, -4) .. "y"
-  elseif #w > 4 and w:sub(-2) == "ed" then
-    return w:sub(1, -3)
-  elseif #w > 3 and w:sub(-1) == "s" and w:sub(-2) ~= "ss" then
-    return w:sub(1, -2)
+  local n = #w
+  local last = byte(w, n)
+  if last == 103 and n > 5 and byte(w, n - 1) == 110 and byte(w, n - 2) == 105 then -- ing
+    return sub(w, 1, n - 3)
+  elseif last == 115 then -- s
+    if n > 4 and byte(w, n - 1) == 101 and byte(w, n - 2) == 105 then -- ies
+      return sub(w, 1, n - 3) .. "y"
+    elseif n > 3 and byte(w, n - 1) ~= 115 then
+      return sub(w, 1, n - 1)
+    end
+  elseif last == 100 and n > 4 and byte(w, n - 1) == 101 then -- ed
+    return sub(w, 1, n - 2)
   end
   return w
 end
 
--- Symbols with a meaning, rewritten to words or markers before the text is
--- split; order matters ("->" before ">", a comparison before an arrow).
+-- Symbols with a meaning, rewritten to words or to \1 (an arrow) before the
+-- text is split; order matters ("->" before ">", a comparison before an
+-- arrow). Each group runs only when the text has its guard (plain text,
+-- or a Lua pattern when `class`), which keeps ordinary text cheap.
 local SYMBOLS = {
-  { "’", "" }, { "'", "" },
-  { "%-+>", " \1 " }, { "=>", " \1 " }, { "→", " \1 " }, { "▸", " \1 " }, { "»", " \1 " },
-  { "➜", " \1 " }, { "|", " \1 " },
-  { ">=?%s*([%d৳$])", " gt %1" }, { "<=?%s*([%d৳$])", " lt %1" }, { "≥", " gt " }, { "≤", " lt " },
-  { ">", " \1 " }, { "<", " " },
-  { "৳", " taka " }, { "%$", " dollar " }, { "%%", " percent " },
-  { "(%d),(%d%d%d)", "%1%2" },
-  { "%s%-%s", " , " }, { "^%-%s", " " },
-  { "(%d)%.%s", "%1 , " }, { "[!?]", " \2 " }, { "%.%s", " \2 " }, { "%.$", " " },
-  { "[,;:%(%)%[%]\"]", " , " },
+  { guard = "'", { "'", "" } },
+  { guard = "[\128-\255]", class = true, { "’", "" }, { "→", " \1 " }, { "▸", " \1 " }, { "»", " \1 " },
+    { "➜", " \1 " }, { "≥", " gt " }, { "≤", " lt " }, { "৳", " taka " } },
+  { guard = ">", { "%-+>", " \1 " }, { "=>", " \1 " }, { ">=?%s*([%d$])", " gt %1" }, { ">", " \1 " } },
+  { guard = "<", { "<=?%s*([%d$])", " lt %1" }, { "<", " " } },
+  { guard = "|", { "|", " \1 " } },
+  { guard = "$", { "%$", " dollar " } },
+  { guard = "%", { "%%", " percent " } },
+  { guard = "%d,%d%d%d", class = true, { "(%d),(%d%d%d)", "%1%2" } },
 }
+
+-- The mark the characters between two words make: a sentence end (". ",
+-- "!", "?"), an arrow, a break (",", ";", ":", brackets, quotes, " - ");
+-- nil for none ("re-run", "2.5").
+local function mark_of(between, word)
+  if between:find("\1", 1, true) then
+    return M.ARROW
+  elseif between:find("[!?]") or (between:find(".", 1, true) and between:find("%.%s")) then
+    return (word:find("^%d+$") and not between:find("[!?]")) and M.BREAK or M.STOP
+  elseif between:find("[,;:%(%)%[%]\"]") or between:find("%s%-%s") then
+    return M.BREAK
+  end
+end
 
 --- The tokens of `text`: lower-case words with simple word forms
 -- ("checks", "checking" read "check"; "ize" reads "ise"), M.BREAK between
@@ -52,22 +74,23 @@ local SYMBOLS = {
 -- reads as the strongest of them.
 function M.tokens(text)
   local s = text:lower()
-  for _, r in ipairs(SYMBOLS) do
-    s = s:gsub(r[1], r[2])
+  for _, group in ipairs(SYMBOLS) do
+    if s:find(group.guard, 1, not group.class) then
+      for i = 1, #group do
+        s = s:gsub(group[i][1], group[i][2])
+      end
+    end
   end
   local out, n = {}, 0
-  for w in s:gsub("[^%w\1\2,]", " "):gmatch("%S+") do
-    local mark = (w == "\1" and M.ARROW) or (w == "\2" and M.STOP) or (w == "," and M.BREAK)
-    if not mark then
-      n = n + 1
-      out[n] = stem((w:gsub("iz([aei])", "is%1")))
-    elseif n > 0 and M.MARKS[out[n]] then
-      if M.MARKS[mark] > M.MARKS[out[n]] then
+  for w, between in s:gmatch("(%w+)([^%w]*)") do
+    n = n + 1
+    out[n] = stem(w:find("iz", 1, true) and (w:gsub("iz([aei])", "is%1")) or w)
+    if between ~= "" and between ~= " " then
+      local mark = mark_of(between, w)
+      if mark then
+        n = n + 1
         out[n] = mark
       end
-    elseif n > 0 then
-      n = n + 1
-      out[n] = mark
     end
   end
   if M.MARKS[out[n]] then
@@ -91,8 +114,9 @@ end
 -- words next to each other in one clause ("at once" but not "it , then").
 function M.features(toks)
   local out, seen, prev = {}, {}, nil
+  local marks = M.MARKS
   for _, t in ipairs(toks) do
-    if M.MARKS[t] then
+    if marks[t] then
       prev = nil
     else
       if not seen[t] then

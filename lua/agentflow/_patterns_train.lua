@@ -1,6 +1,6 @@
 --- Training the learned part of pattern selection (`agentflow patterns
 -- train`): a multinomial logistic regression over the words and word pairs
--- of labelled descriptions, fitted on top of the rules (patterns.lua): each
+-- found in labelled descriptions, fitted on top of the rules (patterns.lua): each
 -- pattern's total is rule_scale x the rules' score + a bias + the weights of
 -- the features in the text. Full-batch AdaGrad from zero, a fixed number of
 -- rounds, features in sorted order: the same files give the same model,

@@ -134,15 +134,15 @@ M.rules = {
     phrases = { "worker pool", "pool of", "matrix", "shard", "several agent", "several worker",
       "many worker", "multiple worker", "several printer", "spread them", "split across", "across the",
       "concurrent worker", "parallel ssh" },
-    patterns = { " %d+ worker", " %d+ concurrent", " %d+ parallel", " across %d+ ", " over %d+ runner",
-      " %d+ runner", " %d+ container", " %d+ machine", " %d+ process", " %d+ thread" } },
+    patterns = { " %d+ worker ", " %d+ concurrent ", " %d+ parallel ", " across %d+ ", " over %d+ runner ",
+      " %d+ runner ", " %d+ container ", " %d+ machine ", " %d+ process ", " %d+ thread " } },
   { pattern = "parallel", weight = 2, name = "parallel words", negated = "sequential",
     phrases = { "parallel", "concurrent", "together" } },
   { pattern = "parallel", weight = 1.5, name = "many targets",
-    phrases = { "each of the", "all the", "every one of", "all of", "both", "each of our", "all our" },
-    patterns = { " all %d+ ", " all (two) ", " all (three) ", " all (four) ", " all (five) ",
-      " all (six) ", " all (seven) ", " all (eight) ", " all (nine) ", " all (ten) ", " all (twelve) ",
-      " all (twenty) ", " %d+ %a+ at once" } },
+    phrases = { "each of the", "all the", "every one of", "all of", "both", "each of our", "all our",
+      "all two", "all three", "all four", "all five", "all six", "all seven", "all eight", "all nine",
+      "all ten", "all twelve", "all twenty" },
+    patterns = { " all %d+ ", " %d+ %a+ at once" } },
 
   -- Sequential: order words.
   { pattern = "sequential", weight = 2.5, name = "then / after",
@@ -169,10 +169,7 @@ M.rules = {
   { pattern = "conditional", weight = 4, name = "depending on",
     phrases = { "depend on", "depending on", "based on", "according to", "whichever", "dependent on" } },
   { pattern = "conditional", weight = 3, name = "when a condition holds",
-    phrases = { "where the", "where a", "where it", "where there", "in which case" },
-    patterns = { " when [%w ]- fail", " when [%w ]- break", " when [%w ]- exceed", " when [%w ]- above",
-      " when [%w ]- below", " when [%w ]- missing", " when [%w ]- not ", " when [%w ]- is empty",
-      " when [%w ]- is ", " when [%w ]- ha ", " when [%w ]- change", " when a ", " when the " } },
+    phrases = { "where the", "where a", "where it", "where there", "in which case" }, test = "when_state" },
   { pattern = "conditional", weight = 3, name = "choose a path",
     phrases = { "decide", "choose", "choose between", "pick the", "route the", "route it", "route by",
       "route to", "differently", "reject", "skip", "block the", "only for", "only on", "only to",
@@ -283,6 +280,32 @@ for mark in pairs(ptext.MARKS) do
 end
 
 local STRUCTURE = {}
+
+-- Words that, after "when" in the same clause, make it a state to test
+-- ("when the build fails", "when the file is empty").
+local STATE_WORDS = set_of({ "fail", "break", "exceed", "above", "below", "missing", "not", "empty", "is",
+  "has", "change", "over", "under", "down", "up", "new", "late", "red", "green" })
+
+-- "when X is / fails / exceeds ...", "when the ...": a condition, not a time.
+function STRUCTURE.when_state(v, rule, weight)
+  local toks = v.tokens
+  for i, t in ipairs(toks) do
+    if t == "when" then
+      local n = toks[i + 1]
+      if n == "a" or n == "the" then
+        return i, "when " .. n, weight
+      end
+      for j = i + 1, math.min(#toks, i + 8) do
+        if ptext.MARKS[toks[j]] then
+          break
+        end
+        if STATE_WORDS[toks[j]] then
+          return i, table.concat(toks, " ", i, j), weight
+        end
+      end
+    end
+  end
+end
 
 -- "fifty times", "20 iterations", "up to 3 attempts": a count of repeats.
 -- The rules' phrases cover "twice"; this reads numbers.
@@ -396,14 +419,55 @@ end
 
 local compiled = setmetatable({}, { __mode = "k" })
 
--- A pattern's leading literal text: when the text lacks it, the pattern
--- cannot match, and a plain search says so far faster than the matcher.
-local function anchor_of(p)
-  local lit = p:match("^[^%%%[%]%-%*%+%?%(%)%.%^%$]+") or ""
-  if p:sub(#lit + 1, #lit + 1):match("[%?%*%-]") then
-    lit = lit:sub(1, -2) -- the last letter is optional ("goe?")
+-- The words a Lua pattern cannot match without: whole words in its literal
+-- runs (" from [%w ]- to " needs "from" and "to"), and "#digit" for one
+-- that starts with a number.
+-- When a text lacks one, the pattern is not tried: a table lookup per word
+-- instead of the matcher over the whole text.
+local function needed_words(p)
+  local runs, cur, i = {}, {}, 1
+  local function cut()
+    runs[#runs + 1] = table.concat(cur)
+    cur = {}
   end
-  return lit
+  while i <= #p do
+    local c = p:sub(i, i)
+    if c == "%" then
+      cut()
+      i = i + 2
+    elseif c == "[" then
+      cut()
+      i = (p:find("]", i + 2, true) or #p) + 1
+    elseif c:match("[%?%*%-]") then
+      cur[#cur] = nil
+      cut()
+      i = i + 1
+    elseif c:match("[%+%(%)%.%^%$]") then
+      if c == "+" then
+        cur[#cur] = nil
+      end
+      cut()
+      i = i + 1
+    else
+      cur[#cur + 1] = c
+      i = i + 1
+    end
+  end
+  cut()
+  local words = {}
+  if p:find("^ ?%%d") then
+    words[1] = "#digit"
+  end
+  for _, r in ipairs(runs) do
+    for w in r:gmatch(" (%w+) ") do
+      words[#words + 1] = w
+    end
+    -- A run's inner words are whole even where the run is not: " to %w+" has "to".
+    for w in (" " .. r):gmatch("%s(%w+)%s") do
+      words[#words + 1] = w
+    end
+  end
+  return words
 end
 
 local function compile(rules)
@@ -416,7 +480,7 @@ local function compile(rules)
       list[#list + 1] = { rule = i, toks = toks, cue = table.concat(toks, " ") }
     end
     for _, p in ipairs(r.patterns or {}) do
-      pats[#pats + 1] = { rule = i, pat = p, anchor = anchor_of(p) }
+      pats[#pats + 1] = { rule = i, pat = p, needs = needed_words(p) }
     end
     if r.test then
       local fn = type(r.test) == "function" and r.test or STRUCTURE[r.test]
@@ -547,8 +611,22 @@ function M.apply_rules(text)
   local toks = ptext.tokens(text)
   local hits, visible = match_phrases(cs, rules, toks)
   local padded = " " .. table.concat(visible, " ") .. " "
+  local present = {}
+  for _, t in ipairs(visible) do
+    present[t] = true
+    if not present["#digit"] and t:find("^%d") then
+      present["#digit"] = true
+    end
+  end
   for _, p in ipairs(cs.patterns) do
-    if not hits[p.rule] and (#p.anchor < 3 or padded:find(p.anchor, 1, true)) then
+    local try = not hits[p.rule]
+    for k = 1, try and #p.needs or 0 do
+      if not present[p.needs[k]] then
+        try = false
+        break
+      end
+    end
+    if try then
       local s, e = padded:find(p.pat)
       if s then
         hits[p.rule] = { token_at(padded, s), padded:sub(s, e):match("^%s*(.-)%s*$") }
@@ -600,19 +678,23 @@ end
 
 -- ---- combining with the learned weights ------------------------------------
 
---- The learned part's totals per pattern for tokens `toks`, and the
--- features of the text the model knows, as {feature, weights}.
-function M.learned(toks, model)
+--- The learned part's totals per pattern for tokens `toks`, and how many
+-- of the text's features the model knows; with `list`, those features are
+-- appended to it as {feature, weights}.
+function M.learned(toks, model, list)
   model = model or M.model
-  local totals, known = {}, {}
-  local weights = model.weights or {}
+  local totals, known = {}, 0
+  local weights, bias = model.weights or {}, model.bias or {}
   for _, p in ipairs(M.PATTERNS) do
-    totals[p] = (model.bias or {})[p] or 0
+    totals[p] = bias[p] or 0
   end
   for _, f in ipairs(ptext.features(toks)) do
     local w = weights[f]
     if w then
-      known[#known + 1] = { feature = f, weights = w }
+      known = known + 1
+      if list then
+        list[#list + 1] = { feature = f, weights = w }
+      end
       for p, x in pairs(w) do
         if totals[p] then
           totals[p] = totals[p] + x
@@ -623,13 +705,20 @@ function M.learned(toks, model)
   return totals, known
 end
 
+--- The features of `text` the learned weights know, as {feature, weights}.
+function M.known_features(text)
+  local list = {}
+  M.learned(ptext.tokens(text), M.model, list)
+  return list
+end
+
 --- pattern, scores, reasons, detail = select(text): the pattern for a task
 -- description. scores maps each pattern to its probability; reasons lists
 -- the rules that fired as {pattern, weight, rule, cue, negated}, strongest
 -- first; detail has margin (best minus runner-up), runner_up, uncertain,
--- rules and learned (each part's totals per pattern) and features (the
--- learned features found in the text). Nothing known in the text: the
--- default, uncertain.
+-- rules and learned (each part's totals per pattern) and known (how many
+-- of the text's features have learned weights; known_features(text) lists
+-- them). Nothing known in the text: the default, uncertain.
 function M.select(text)
   if type(text) ~= "string" then
     error(string.format("bad argument #1 to 'select' (string expected, got %s)", type(text)), 2)
@@ -660,14 +749,14 @@ function M.select(text)
     end
   end
   local margin = scores[best] - p2
-  if #reasons == 0 and #known == 0 then
+  if #reasons == 0 and known == 0 then
     best, margin = M.DEFAULT, 0
   end
   for _, p in ipairs(M.PATTERNS) do
     rule_scores[p] = rule_scores[p] or 0
   end
   return best, scores, reasons, { margin = margin, runner_up = second, uncertain = margin < M.UNCERTAIN,
-    rules = rule_scores, learned = learned, features = known }
+    rules = rule_scores, learned = learned, known = known }
 end
 
 --- The runner-up and whether the choice is uncertain.

@@ -19,7 +19,7 @@ local function fmt_pct(x)
   return string.format("%.1f%%", x * 100)
 end
 
-local function explain_select(best, scores, reasons, d)
+local function explain_select(text, best, scores, reasons, d)
   print(string.format("margin %.2f over %s%s", d.margin, d.runner_up,
     d.uncertain and string.format(" (uncertain: below %.2f)", patterns.UNCERTAIN) or ""))
   print(string.format("  %-12s %7s %8s %6s", "pattern", "rules", "learned", "score"))
@@ -38,7 +38,7 @@ local function explain_select(best, scores, reasons, d)
   end
   -- The learned features that pull hardest toward or away from the choice.
   local feats = {}
-  for _, f in ipairs(d.features) do
+  for _, f in ipairs(patterns.known_features(text)) do
     local w = f.weights
     local other = -math.huge
     for _, p in ipairs(patterns.PATTERNS) do
@@ -66,7 +66,7 @@ local function explain_select(best, scores, reasons, d)
     end
     print(string.format("  %-24s %s", string.format("%q", feats[i][1]), table.concat(parts, ", ")))
   end
-  if #reasons == 0 and #d.features == 0 then
+  if #reasons == 0 and d.known == 0 then
     print("nothing known in the text: " .. patterns.DEFAULT .. " is the default")
   end
 end
@@ -85,7 +85,7 @@ local function select_cmd(opts, operands)
   end
   print(best)
   if opts.explain then
-    explain_select(best, scores, reasons, d)
+    explain_select(text, best, scores, reasons, d)
   end
   return 0
 end
