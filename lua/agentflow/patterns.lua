@@ -419,9 +419,9 @@ end
 
 local compiled = setmetatable({}, { __mode = "k" })
 
--- The words a Lua pattern cannot match without: whole words in its literal
--- runs (" from [%w ]- to " needs "from" and "to"), and "#digit" for one
--- that starts with a number.
+-- What a Lua pattern cannot match without: whole words in its literal runs
+-- (" from [%w ]- to " needs "from" and "to"; "#digit" for one that starts
+-- with a number), and the runs themselves (" output" in " output[%w ]- to ").
 -- When a text lacks one, the pattern is not tried: a table lookup per word
 -- instead of the matcher over the whole text.
 local function needed_words(p)
@@ -454,7 +454,7 @@ local function needed_words(p)
     end
   end
   cut()
-  local words = {}
+  local words, literals = {}, {}
   if p:find("^ ?%%d") then
     words[1] = "#digit"
   end
@@ -462,12 +462,11 @@ local function needed_words(p)
     for w in r:gmatch(" (%w+) ") do
       words[#words + 1] = w
     end
-    -- A run's inner words are whole even where the run is not: " to %w+" has "to".
-    for w in (" " .. r):gmatch("%s(%w+)%s") do
-      words[#words + 1] = w
+    if #r >= 3 and not r:match("^ %w+ $") then
+      literals[#literals + 1] = r
     end
   end
-  return words
+  return words, literals
 end
 
 local function compile(rules)
@@ -480,7 +479,8 @@ local function compile(rules)
       list[#list + 1] = { rule = i, toks = toks, cue = table.concat(toks, " ") }
     end
     for _, p in ipairs(r.patterns or {}) do
-      pats[#pats + 1] = { rule = i, pat = p, needs = needed_words(p) }
+      local words, literals = needed_words(p)
+      pats[#pats + 1] = { rule = i, pat = p, needs = words, literals = literals }
     end
     if r.test then
       local fn = type(r.test) == "function" and r.test or STRUCTURE[r.test]
@@ -626,6 +626,12 @@ function M.apply_rules(text)
         break
       end
     end
+    for k = 1, try and #p.literals or 0 do
+      if not padded:find(p.literals[k], 1, true) then
+        try = false
+        break
+      end
+    end
     if try then
       local s, e = padded:find(p.pat)
       if s then
@@ -757,17 +763,6 @@ function M.select(text)
   end
   return best, scores, reasons, { margin = margin, runner_up = second, uncertain = margin < M.UNCERTAIN,
     rules = rule_scores, learned = learned, known = known }
-end
-
---- The runner-up and whether the choice is uncertain.
-function M.runner_up(best, scores)
-  local second, s2 = nil, -1
-  for _, p in ipairs(M.PATTERNS) do
-    if p ~= best and scores[p] > s2 then
-      second, s2 = p, scores[p]
-    end
-  end
-  return second, scores[best] - s2 < M.UNCERTAIN
 end
 
 -- The project's own rules: .agentflow/patterns.lua in the state directory,
