@@ -13,7 +13,8 @@ local M = {}
 M.LIST = {
   { name = "sequential", priority = 1, description = "each step in turn, a function gets (previous, i)",
     orchestrate = "steps in turn", checkpoints = "every 3 steps" },
-  { name = "parallel", priority = 2, description = "the steps at once, at most max at a time; results in input order",
+  { name = "parallel", priority = 2,
+    description = "the steps at once, at most max at a time; results in input order",
     orchestrate = "steps, max", checkpoints = "after each batch" },
   { name = "conditional", priority = 5, description = "a predicate decides between two steps",
     orchestrate = "condition decides between steps[1] and steps[2]; without it steps[1] decides "

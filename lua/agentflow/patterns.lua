@@ -203,7 +203,8 @@ M.rules = {
 
   -- Pipeline: items flow through stages, each stage's output feeding the next.
   { pattern = "pipeline", weight = 5, name = "pipeline words",
-    phrases = { "pipeline of", "in a pipeline", "as a pipeline", "stream in", "stream the", "streaming", "etl", "flow into",
+    phrases = { "pipeline of", "in a pipeline", "as a pipeline", "stream in", "stream the", "streaming", "etl",
+      "flow into",
       "flow through", "flow from", "flow to", "feed into", "fed into", "feed the", "feed it",
       "feed them", "fed to", "feed to", "downstream", "stage after stage", "chain", "hand off",
       "handoff", "hand them to", "hand the", "pass it on", "pass them on", "pass to",
@@ -274,7 +275,8 @@ local REPEAT_UNITS = set_of({ "time", "times", "attempt", "attempts", "try", "tr
 -- Where a transform verb starts a stage: after a break, an arrow, "then",
 -- "and", or as a participle ("rows are read, mapped and inserted").
 local STAGE_STARTS = set_of({ "then", "and", "or", "is", "are", "get", "gets", "be", "been",
-  "finally", "also", "just", "please", "pls", "first", "to", "them", "each", "every", "need", "should", "that", "which" })
+  "finally", "also", "just", "please", "pls", "first", "to", "them", "each", "every", "need", "should", "that",
+  "which" })
 for mark in pairs(ptext.MARKS) do
   STAGE_STARTS[mark] = true
 end
