@@ -90,17 +90,22 @@ M.TRANSFORMS = { "parse", "validate", "clean", "dedupe", "deduplicate", "dedup",
 M.ITEM_WORDS = { "each", "every", "them", "they", "per", "item", "row", "record", "file", "message",
   "event", "line", "page", "batch", "as", "all", "one" }
 
---- The rules. Each has a name (for explanations) and one of:
+--- The rules. Each has a name (for explanations) and one or more of:
 --  phrases  plain text, matched on whole words (longest first; a matched
 --           phrase is used up, so "dont depend on each other" does not also
 --           fire "depend on");
 --  patterns Lua patterns over the tokens joined by spaces and padded with
---           spaces (clause breaks read " , ", arrows " > ");
---  test     function(view) -> position, cue: view.tokens, view.text.
--- A rule with `pattern` and `weight` adds weight to that pattern; `negated`
--- names the pattern a negated or rejected cue counts for (nil: none). An
--- `idiom` rule scores nothing: its phrases are used up and hidden from the
--- rules after it ("cycle back to" is not a loop).
+--           spaces (clause breaks read " , ", sentence ends " . ", arrows
+--           " > ");
+--  test     a function(view, rule, weight) -> position, cue[, weight[,
+--           pattern]], or the name of one of this module's structure tests;
+--           view.tokens is the token list (idioms hidden), view.text the
+--           padded text.
+-- A rule adds `weight` to `pattern` once, at its first match; `negated`
+-- names the pattern a negated or rejected cue counts for (nil: none), and
+-- a test may return another pattern (the threshold test returns `target`
+-- for a loop's target). An `idiom` rule scores nothing: its phrases are
+-- used up and hidden from the rules after it ("cycle back to" is no loop).
 M.rules = {
   { idiom = true, name = "idioms", phrases = { "cycle back", "circle back", "loop in", "loop back in",
     "last round", "final round", "round trip", "round robin", "round up", "round down", "round the",
