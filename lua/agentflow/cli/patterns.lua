@@ -99,7 +99,7 @@ local function read_tsv(path)
     f:close()
   end
   if not body then
-    return nil, string.format("%s: %s", path, err or "not a file or a directory of .tsv files"), 66
+    return nil, err or string.format("%s: not a file or a directory of .tsv files", path), 66
   end
   local known = {}
   for _, p in ipairs(patterns.PATTERNS) do
