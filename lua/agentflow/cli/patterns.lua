@@ -311,7 +311,7 @@ local function train_cmd(opts, operands)
   if opts.output then
     local f, ferr = io.open(opts.output, "w")
     if not f or not f:write(text) or not f:close() then
-      return args.error(74, "cannot write %s: %s", opts.output, ferr or "write failed")
+      return args.error(74, "cannot write %s", ferr or opts.output)
     end
     say = io.stdout
     say:write(string.format("wrote %s: %d descriptions, rule_scale %.3f\n", opts.output, model.examples,
