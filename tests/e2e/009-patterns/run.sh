@@ -51,6 +51,9 @@ expect_has "training prints the model without --output" "$OUT" "rule_scale = "
 expect_has "and --explain the strongest features per pattern" "$ERR" "parallel "
 run "$AGENTFLOW" patterns train
 expect_rc "training needs a file" 64
+run "$AGENTFLOW" patterns train "$AF_SOURCE_DIR/tests/patterns/tune/terse.tsv" --output no/such/dir/m.lua
+expect_rc "an unwritable --output exits 74" 74
+expect_has "naming it" "$ERR" "cannot write no/such/dir/m.lua"
 
 printf 'parallel\tOne two three\n# comment\nbogus\tline\n' >bad.tsv
 run "$AGENTFLOW" patterns test bad.tsv
