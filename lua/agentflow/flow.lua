@@ -350,9 +350,12 @@ local PATTERNS = {
 M.PATTERN_NAMES = registry.NAMES
 
 --- results, pattern = af.orchestrate{description, steps, pattern, max,
--- stop, condition, input}: the named pattern applied to the steps; without
--- a pattern the heuristic (agentflow.patterns) picks one from the
--- description. See the README for how each pattern uses the fields.
+-- stop, condition, input, if_uncertain}: the named pattern applied to the
+-- steps; without a pattern, pattern selection (agentflow.patterns) picks
+-- one from the description, and when its margin is below
+-- patterns.UNCERTAIN says so, or fails if if_uncertain (default
+-- patterns.IF_UNCERTAIN) is "fail". See the README for how each pattern
+-- uses the fields.
 function M.orchestrate(o)
   local fname = "af.orchestrate"
   if type(o) ~= "table" then
@@ -365,17 +368,27 @@ function M.orchestrate(o)
     if not o.description then
       util.fail(1, "%s: give a pattern or a description to choose one from", fname)
     end
-    local chosen, _, reasons = patterns.select(o.description)
+    local if_uncertain = util.check(1, fname, "if_uncertain", o.if_uncertain, "string", true)
+      or patterns.IF_UNCERTAIN
+    if if_uncertain ~= "guess" and if_uncertain ~= "fail" then
+      util.fail(1, "%s: if_uncertain must be \"guess\" or \"fail\", not %q", fname, if_uncertain)
+    end
+    local chosen, scores, reasons, d = patterns.select(o.description)
     pattern = chosen
     local cues = {}
     for i = 1, math.min(3, #reasons) do
       cues[i] = string.format("%s \"%s\" +%.1f", reasons[i].pattern, reasons[i].cue, reasons[i].weight)
     end
-    local why = #cues > 0 and table.concat(cues, ", ") or "no cue: the default"
-    progress.message(string.format("af.orchestrate: pattern %s for %q (%s)",
-      pattern, o.description, why))
-    log.write("INFO", "patterns", "pattern chosen", { pattern = pattern,
-      description = o.description, reasons = why })
+    local why = #cues > 0 and table.concat(cues, ", ") or "no rule fired"
+    local doubt = d.uncertain and string.format("uncertain: %s %.2f against %s %.2f, margin %.2f below %.2f",
+      pattern, scores[pattern], d.runner_up, scores[d.runner_up], d.margin, patterns.UNCERTAIN)
+    if doubt and if_uncertain == "fail" then
+      util.fail(1, "%s: the pattern for %q is %s; name one with pattern = \"...\"", fname, o.description, doubt)
+    end
+    progress.message(string.format("af.orchestrate: pattern %s for %q (%s)%s",
+      pattern, o.description, why, doubt and "; " .. doubt .. ", guessing" or ""))
+    log.write(doubt and "WARN" or "INFO", "patterns", "pattern chosen", { pattern = pattern,
+      description = o.description, reasons = why, margin = d.margin, uncertain = d.uncertain })
   end
   local apply = PATTERNS[pattern]
   if not apply then
