@@ -19,38 +19,11 @@ struct af_cache {
 	af_tally hits, misses, access; /* counted since the last flush */
 };
 
-/* ---- buffers ---------------------------------------------------------------- */
-
-int af_cache_buf_add(af_cache_buf *b, const void *p, size_t n)
-{
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *q;
-
-		while (cap < b->len + n)
-			cap *= 2;
-		if (!(q = realloc(b->p, cap)))
-			return af_error_set(AF_ENOMEM, "out of memory");
-		b->p = q;
-		b->cap = cap;
-	}
-	if (n)
-		memcpy(b->p + b->len, p, n);
-	b->len += n;
-	return AF_OK;
-}
-
-void af_cache_buf_free(af_cache_buf *b)
-{
-	free(b->p);
-	*b = (af_cache_buf){0};
-}
-
 /* ---- writing MessagePack ---------------------------------------------------- */
 
 /* msgpack-c writes through this; a failed append leaves the buffer marked. */
 typedef struct writer {
-	af_cache_buf *b;
+	af_buf *b;
 	int rc;
 } writer;
 
@@ -59,7 +32,7 @@ static int write_cb(void *data, const char *buf, size_t len)
 	writer *w = data;
 
 	if (w->rc == AF_OK)
-		w->rc = af_cache_buf_add(w->b, buf, len);
+		w->rc = af_buf_add(w->b, buf, len);
 	return w->rc == AF_OK ? 0 : -1;
 }
 
@@ -425,8 +398,8 @@ static int fresh_at(const af_cache_entry *e, double now)
 	return !e->expires || e->expires_at > now;
 }
 
-int af_cache_lookup(af_cache *c, const void *key, size_t klen, double now, af_cache_buf *result,
-		    af_cache_buf *output)
+int af_cache_lookup(af_cache *c, const void *key, size_t klen, double now, af_buf *result,
+		    af_buf *output)
 {
 	af_cache_entry e;
 	size_t off;
@@ -457,7 +430,7 @@ int af_cache_lookup(af_cache *c, const void *key, size_t klen, double now, af_ca
 /* ---- storing ------------------------------------------------------------------ */
 
 /* The lineage row of an entry: prefix, its creation time in hex nanoseconds, "/", key. */
-static int lineage_row(af_cache_buf *b, const af_cache_str *prefix, double created,
+static int lineage_row(af_buf *b, const af_cache_str *prefix, double created,
 		       const af_cache_str *key)
 {
 	char stamp[24];
@@ -465,17 +438,17 @@ static int lineage_row(af_cache_buf *b, const af_cache_str *prefix, double creat
 
 	snprintf(stamp, sizeof stamp, "%016llx/", ns < 1.8e19 ? (unsigned long long)ns : 0ULL);
 	b->len = 0;
-	if (af_cache_buf_add(b, prefix->p, prefix->len) || af_cache_buf_add(b, stamp, 17) ||
-	    af_cache_buf_add(b, key->p, key->len))
+	if (af_buf_add(b, prefix->p, prefix->len) || af_buf_add(b, stamp, 17) ||
+	    af_buf_add(b, key->p, key->len))
 		return AF_ENOMEM;
 	return AF_OK;
 }
 
-static int index_row(af_cache_buf *b, const af_cache_str *path, const af_cache_str *key)
+static int index_row(af_buf *b, const af_cache_str *path, const af_cache_str *key)
 {
 	b->len = 0;
-	if (af_cache_buf_add(b, path->p, path->len) || af_cache_buf_add(b, "", 1) ||
-	    af_cache_buf_add(b, key->p, key->len))
+	if (af_buf_add(b, path->p, path->len) || af_buf_add(b, "", 1) ||
+	    af_buf_add(b, key->p, key->len))
 		return AF_ENOMEM;
 	return AF_OK;
 }
@@ -496,15 +469,15 @@ static int result_with_output(msgpack_packer *pk, writer *w, const af_cache_put 
 	header = (size_t)(c.p - (const unsigned char *)p->result);
 	msgpack_pack_map(pk, (size_t)pairs + 1);
 	if (w->rc == AF_OK)
-		w->rc = af_cache_buf_add(w->b, c.p, p->result_len - header);
+		w->rc = af_buf_add(w->b, c.p, p->result_len - header);
 	msgpack_pack_str_with_body(pk, "output", 6);
 	if (w->rc == AF_OK)
-		w->rc = af_cache_buf_add(w->b, p->output, p->output_len);
+		w->rc = af_buf_add(w->b, p->output, p->output_len);
 	return w->rc;
 }
 
 /* The meta map (cache.h) with the lineage rows rows[0..n). */
-static void pack_meta(msgpack_packer *pk, const af_cache_put *p, const af_cache_buf *rows, size_t n)
+static void pack_meta(msgpack_packer *pk, const af_cache_put *p, const af_buf *rows, size_t n)
 {
 	msgpack_pack_map(pk, 8);
 	pack_cstr(pk, "key");
@@ -530,8 +503,8 @@ static void pack_meta(msgpack_packer *pk, const af_cache_put *p, const af_cache_
 }
 
 /* Encode the entry of p into *b; blob_hash is the output's blob name or NULL (inline). */
-static int encode_entry(af_cache_buf *b, const af_cache_put *p, const char *blob_hash,
-			const af_cache_buf *rows, size_t nrows)
+static int encode_entry(af_buf *b, const af_cache_put *p, const char *blob_hash,
+			const af_buf *rows, size_t nrows)
 {
 	writer w = {b, AF_OK};
 	msgpack_packer pk;
@@ -551,7 +524,7 @@ static int encode_entry(af_cache_buf *b, const af_cache_put *p, const char *blob
 
 			if (!take_map(&c, &pairs))
 				return af_error_set(AF_EINVAL, "a cached result must be a map");
-			w.rc = af_cache_buf_add(b, p->result, p->result_len);
+			w.rc = af_buf_add(b, p->result, p->result_len);
 		}
 	} else {
 		msgpack_pack_nil(&pk);
@@ -564,17 +537,17 @@ static int encode_entry(af_cache_buf *b, const af_cache_put *p, const char *blob
 
 /* The rows and buffers af_cache_store fills, freed together. */
 typedef struct put_bufs {
-	af_cache_buf entry, rows[2], *index;
+	af_buf entry, rows[2], *index;
 	size_t nindex;
 } put_bufs;
 
 static void put_bufs_free(put_bufs *b)
 {
-	af_cache_buf_free(&b->entry);
+	af_buf_free(&b->entry);
 	for (size_t i = 0; i < 2; i++)
-		af_cache_buf_free(&b->rows[i]);
+		af_buf_free(&b->rows[i]);
 	for (size_t i = 0; i < b->nindex; i++)
-		af_cache_buf_free(&b->index[i]);
+		af_buf_free(&b->index[i]);
 	free(b->index);
 }
 
@@ -633,17 +606,17 @@ int af_cache_remember(af_cache *c, const void *key, size_t klen, const void *man
 	return c->local->put(c->local, &op, 1);
 }
 
-int af_cache_manifest(af_cache *c, const void *key, size_t klen, af_cache_buf *out)
+int af_cache_manifest(af_cache *c, const void *key, size_t klen, af_buf *out)
 {
 	return c->local->get(c->local, AF_CACHE_MANIFESTS, key, klen, out);
 }
 
-int af_cache_raw(af_cache *c, const void *key, size_t klen, af_cache_buf *out)
+int af_cache_raw(af_cache *c, const void *key, size_t klen, af_buf *out)
 {
 	return c->local->get(c->local, AF_CACHE_ENTRIES, key, klen, out);
 }
 
-int af_cache_blob(af_cache *c, const void *hash, size_t hlen, af_cache_buf *out)
+int af_cache_blob(af_cache *c, const void *hash, size_t hlen, af_buf *out)
 {
 	return c->local->get(c->local, AF_CACHE_BLOBS, hash, hlen, out);
 }
@@ -656,7 +629,7 @@ typedef struct previous_ctx {
 	char limit[17];
 	int any_time;
 	af_cache_str newest, second, other; /* rows' keys, in the store's bytes: copied at once */
-	af_cache_buf keep[3];
+	af_buf keep[3];
 	int rc;
 } previous_ctx;
 
@@ -666,7 +639,7 @@ static void keep_key(previous_ctx *p, int i, const char *k, size_t kl)
 	af_cache_str *slot = i == 0 ? &p->newest : i == 1 ? &p->second : &p->other;
 
 	p->keep[i].len = 0;
-	if (af_cache_buf_add(&p->keep[i], k, kl))
+	if (af_buf_add(&p->keep[i], k, kl))
 		p->rc = AF_ENOMEM;
 	*slot = (af_cache_str){p->keep[i].p, kl};
 }
@@ -683,7 +656,7 @@ static int previous_row(const void *key, size_t klen, const void *val, size_t vl
 		return 0;
 	kl = klen - p->plen - 17;
 	if (p->newest.p) { /* the newest becomes the second: swap their buffers */
-		af_cache_buf t = p->keep[1];
+		af_buf t = p->keep[1];
 
 		p->keep[1] = p->keep[0], p->keep[0] = t;
 		p->second = (af_cache_str){p->keep[1].p, p->newest.len};
@@ -695,7 +668,7 @@ static int previous_row(const void *key, size_t klen, const void *val, size_t vl
 }
 
 int af_cache_previous(af_cache *c, const af_cache_str *prefix, const af_cache_str *own,
-		      int skip_own, double before, af_cache_buf *out)
+		      int skip_own, double before, af_buf *out)
 {
 	previous_ctx p = {.plen = prefix->len, .own = own, .any_time = before < 0};
 	const af_cache_str *found;
@@ -720,10 +693,10 @@ int af_cache_previous(af_cache *c, const af_cache_str *prefix, const af_cache_st
 	if (rc == AF_OK) {
 		out->len = 0;
 		rc = !found->p ? AF_ENOTFOUND
-			       : af_cache_buf_add(out, found->p, found->len);
+			       : af_buf_add(out, found->p, found->len);
 	}
 	for (int i = 0; i < 3; i++)
-		af_cache_buf_free(&p.keep[i]);
+		af_buf_free(&p.keep[i]);
 	return rc;
 }
 
@@ -744,14 +717,14 @@ int af_cache_count_miss(af_cache *c, const char *agent, size_t alen)
 
 /* Add one op per name of t: the count at PREFIX..NAME grows by the name's count. */
 static int tally_ops(const af_tally *t, const char *prefix, const char *val, af_cache_op *ops,
-		     size_t *n, af_cache_buf *keys, size_t *at)
+		     size_t *n, af_buf *keys, size_t *at)
 {
 	size_t plen = strlen(prefix);
 
 	for (size_t i = 0; i < t->n; i++) {
 		const af_tally_entry *e = &t->entries[i];
 
-		if (af_cache_buf_add(keys, prefix, plen) || af_cache_buf_add(keys, e->name, e->len))
+		if (af_buf_add(keys, prefix, plen) || af_buf_add(keys, e->name, e->len))
 			return AF_ENOMEM;
 		/* keys may move while growing: ops hold offsets until the end */
 		ops[*n] = (af_cache_op){AF_CACHE_COUNTERS, (const void *)(uintptr_t)*at, plen + e->len,
@@ -765,7 +738,7 @@ static int tally_ops(const af_tally *t, const char *prefix, const char *val, af_
 int af_cache_flush_counts(af_cache *c, double now)
 {
 	size_t total = c->hits.n + c->misses.n + c->access.n, n = 0, at = 0;
-	af_cache_buf keys = {0};
+	af_buf keys = {0};
 	af_cache_op *ops;
 	char when[32];
 	int rc;
@@ -790,13 +763,13 @@ int af_cache_flush_counts(af_cache *c, double now)
 		af_tally_clear(&c->misses);
 		af_tally_clear(&c->access);
 	}
-	af_cache_buf_free(&keys);
+	af_buf_free(&keys);
 	free(ops);
 	return rc;
 }
 
 /* "COUNT [TIME]" as counters keep it. */
-static void parse_count(const af_cache_buf *v, long long *count, double *last)
+static void parse_count(const af_buf *v, long long *count, double *last)
 {
 	char text[64];
 	size_t n = v->len < sizeof text - 1 ? v->len : sizeof text - 1;
@@ -810,17 +783,17 @@ static void parse_count(const af_cache_buf *v, long long *count, double *last)
 
 int af_cache_access(af_cache *c, const void *key, size_t klen, long long *count, double *last)
 {
-	af_cache_buf name = {0}, v = {0};
+	af_buf name = {0}, v = {0};
 	int rc;
 
 	*count = 0, *last = 0;
-	if (af_cache_buf_add(&name, "access/", 7) || af_cache_buf_add(&name, key, klen))
+	if (af_buf_add(&name, "access/", 7) || af_buf_add(&name, key, klen))
 		return af_error_set(AF_ENOMEM, "out of memory");
 	rc = c->local->get(c->local, AF_CACHE_COUNTERS, name.p, name.len, &v);
 	if (rc == AF_OK)
 		parse_count(&v, count, last);
-	af_cache_buf_free(&name);
-	af_cache_buf_free(&v);
+	af_buf_free(&name);
+	af_buf_free(&v);
 	return rc == AF_ENOTFOUND ? AF_OK : rc;
 }
 
@@ -914,7 +887,7 @@ typedef struct counter_ctx {
 static int stats_counter(const void *key, size_t klen, const void *val, size_t vlen, void *ctx)
 {
 	counter_ctx *cc = ctx;
-	af_cache_buf v = {(char *)val, vlen, vlen};
+	af_buf v = {(char *)val, vlen, vlen, 0};
 	af_cache_agent_stats *a = agent_stats(cc->x, (const char *)key + cc->plen, klen - cc->plen);
 	long long count;
 	double last;
@@ -965,7 +938,7 @@ void af_cache_stats_free(af_cache_agent_stats *s, size_t n)
 
 /* Deletions gathered before they are written: keys copied into one buffer. */
 typedef struct dels {
-	af_cache_buf keys;
+	af_buf keys;
 	int *space;
 	size_t *at, *len, n, cap;
 } dels;
@@ -988,12 +961,12 @@ static int del_add(dels *d, int space, const void *key, size_t klen)
 	}
 	d->space[d->n] = space, d->at[d->n] = d->keys.len, d->len[d->n] = klen;
 	d->n++;
-	return af_cache_buf_add(&d->keys, key, klen);
+	return af_buf_add(&d->keys, key, klen);
 }
 
 static void dels_free(dels *d)
 {
-	af_cache_buf_free(&d->keys);
+	af_buf_free(&d->keys);
 	free(d->space), free(d->at), free(d->len);
 	*d = (dels){0};
 }
@@ -1031,20 +1004,20 @@ static int del_lineage(const af_cache_str *row, void *ctx)
 static int del_index(const af_cache_str *path, void *ctx)
 {
 	row_ctx *r = ctx;
-	af_cache_buf row = {0};
+	af_buf row = {0};
 	af_cache_str key = {r->key, r->klen};
 	int rc = index_row(&row, path, &key);
 
 	if (rc == AF_OK)
 		rc = del_add(r->d, AF_CACHE_FILES, row.p, row.len);
-	af_cache_buf_free(&row);
+	af_buf_free(&row);
 	return rc;
 }
 
 /* The deletions of entry key and what hangs off it; *had: whether it was there. */
 static int del_entry(af_cache *c, dels *d, const af_cache_str *key, int *had)
 {
-	af_cache_buf raw = {0}, name = {0};
+	af_buf raw = {0}, name = {0};
 	af_cache_entry e;
 	const void *meta = NULL;
 	size_t meta_len = 0;
@@ -1060,10 +1033,10 @@ static int del_entry(af_cache *c, dels *d, const af_cache_str *key, int *had)
 	}
 	rc = del_add(d, AF_CACHE_ENTRIES, key->p, key->len) ||
 	     del_add(d, AF_CACHE_MANIFESTS, key->p, key->len) ||
-	     af_cache_buf_add(&name, "access/", 7) || af_cache_buf_add(&name, key->p, key->len) ||
+	     af_buf_add(&name, "access/", 7) || af_buf_add(&name, key->p, key->len) ||
 	     del_add(d, AF_CACHE_COUNTERS, name.p, name.len);
-	af_cache_buf_free(&raw);
-	af_cache_buf_free(&name);
+	af_buf_free(&raw);
+	af_buf_free(&name);
 	return rc ? af_error_set(AF_ENOMEM, "out of memory") : AF_OK;
 }
 
@@ -1135,7 +1108,7 @@ int af_cache_remove(af_cache *c, const af_cache_str *keys, size_t n, size_t *rem
 
 /* Keys gathered by a visit, each an af_cache_str into one buffer. */
 typedef struct keyset {
-	af_cache_buf bytes;
+	af_buf bytes;
 	size_t *at, *len, n, cap;
 	int rc;
 } keyset;
@@ -1154,12 +1127,12 @@ static int keyset_add(keyset *k, const void *key, size_t klen)
 	}
 	k->at[k->n] = k->bytes.len, k->len[k->n] = klen;
 	k->n++;
-	return k->rc = af_cache_buf_add(&k->bytes, key, klen);
+	return k->rc = af_buf_add(&k->bytes, key, klen);
 }
 
 static void keyset_free(keyset *k)
 {
-	af_cache_buf_free(&k->bytes);
+	af_buf_free(&k->bytes);
 	free(k->at), free(k->len);
 	*k = (keyset){0};
 }
@@ -1202,16 +1175,16 @@ static int file_row(const void *key, size_t klen, const void *val, size_t vlen, 
 int af_cache_invalidate_file(af_cache *c, const char *path, size_t plen, size_t *removed)
 {
 	keyset k = {0};
-	af_cache_buf prefix = {0};
+	af_buf prefix = {0};
 	file_ctx f = {&k, plen + 1};
 	int rc;
 
-	if (af_cache_buf_add(&prefix, path, plen) || af_cache_buf_add(&prefix, "", 1))
+	if (af_buf_add(&prefix, path, plen) || af_buf_add(&prefix, "", 1))
 		return af_error_set(AF_ENOMEM, "out of memory");
 	rc = c->local->iterate(c->local, AF_CACHE_FILES, prefix.p, prefix.len, file_row, &f);
 	if (rc == AF_OK)
 		rc = remove_keyset(c, &k, removed);
-	af_cache_buf_free(&prefix);
+	af_buf_free(&prefix);
 	keyset_free(&k);
 	return rc;
 }

@@ -26,6 +26,8 @@
 #ifndef AF_CACHE_H
 #define AF_CACHE_H
 
+#include "buf.h"
+
 #include <stddef.h>
 
 struct af_store;
@@ -60,16 +62,6 @@ typedef struct af_cache_op {
 	long long add;
 } af_cache_op;
 
-/* A growing byte buffer; zero-initialised is empty. */
-typedef struct af_cache_buf {
-	char *p;
-	size_t len, cap;
-} af_cache_buf;
-
-/* Append n bytes. Returns AF_OK or AF_ENOMEM. */
-int af_cache_buf_add(af_cache_buf *b, const void *p, size_t n);
-void af_cache_buf_free(af_cache_buf *b);
-
 /* Called per key by iterate, until it returns non-zero; key and value valid during the call. */
 typedef int (*af_cache_visit)(const void *key, size_t klen, const void *val, size_t vlen,
 			      void *ctx);
@@ -84,7 +76,7 @@ typedef struct af_cache_backend af_cache_backend;
 struct af_cache_backend {
 	const char *name;
 	/* Copy the value of key into *out (replacing what it held): AF_OK or AF_ENOTFOUND. */
-	int (*get)(af_cache_backend *b, int space, const void *key, size_t klen, af_cache_buf *out);
+	int (*get)(af_cache_backend *b, int space, const void *key, size_t klen, af_buf *out);
 	/* AF_OK when key is there, AF_ENOTFOUND when not. */
 	int (*exists)(af_cache_backend *b, int space, const void *key, size_t klen);
 	/* Apply n changes, all or none; counts may be applied later (by the next iterate). */
@@ -151,8 +143,8 @@ enum af_cache_state { AF_CACHE_FRESH, AF_CACHE_EXPIRED, AF_CACHE_MISSING };
  * past its TTL. MISSING: no entry of this version. An error reading is
  * AF_EIO (negative). Copies out of the store: nothing here points into it.
  */
-int af_cache_lookup(af_cache *c, const void *key, size_t klen, double now, af_cache_buf *result,
-		    af_cache_buf *output);
+int af_cache_lookup(af_cache *c, const void *key, size_t klen, double now, af_buf *result,
+		    af_buf *output);
 
 /* What af_cache_put stores. */
 typedef struct af_cache_put {
@@ -182,13 +174,13 @@ int af_cache_store(af_cache *c, const af_cache_put *p);
 int af_cache_remember(af_cache *c, const void *key, size_t klen, const void *manifest, size_t mlen);
 
 /* The packed manifest of key into *out: AF_OK or AF_ENOTFOUND. */
-int af_cache_manifest(af_cache *c, const void *key, size_t klen, af_cache_buf *out);
+int af_cache_manifest(af_cache *c, const void *key, size_t klen, af_buf *out);
 
 /* The whole entry under key into *out: AF_OK or AF_ENOTFOUND. */
-int af_cache_raw(af_cache *c, const void *key, size_t klen, af_cache_buf *out);
+int af_cache_raw(af_cache *c, const void *key, size_t klen, af_buf *out);
 
 /* The packed output of a blob into *out: AF_OK or AF_ENOTFOUND. */
-int af_cache_blob(af_cache *c, const void *hash, size_t hlen, af_cache_buf *out);
+int af_cache_blob(af_cache *c, const void *hash, size_t hlen, af_buf *out);
 
 /*
  * The newest key under a lineage prefix created before `before` (seconds;
@@ -198,7 +190,7 @@ int af_cache_blob(af_cache *c, const void *hash, size_t hlen, af_cache_buf *out)
  * before it, which may be an older entry under the same key).
  */
 int af_cache_previous(af_cache *c, const af_cache_str *prefix, const af_cache_str *own,
-		      int skip_own, double before, af_cache_buf *out);
+		      int skip_own, double before, af_buf *out);
 
 /* ---- counts ---------------------------------------------------------------- */
 

@@ -34,7 +34,7 @@ static af_store *store_of(af_cache_backend *b)
 }
 
 typedef struct copy_ctx {
-	af_cache_buf *out;
+	af_buf *out;
 	int rc;
 } copy_ctx;
 
@@ -43,7 +43,7 @@ static void copy_value(const void *val, size_t vlen, void *ctx)
 	copy_ctx *c = ctx;
 
 	c->out->len = 0;
-	c->rc = af_cache_buf_add(c->out, val, vlen);
+	c->rc = af_buf_add(c->out, val, vlen);
 }
 
 /* Fold the waiting counts in before counters are read. */
@@ -54,7 +54,7 @@ static int fold_if_counters(af_cache_backend *b, int space)
 		       : AF_OK;
 }
 
-static int lmdb_get(af_cache_backend *b, int space, const void *key, size_t klen, af_cache_buf *out)
+static int lmdb_get(af_cache_backend *b, int space, const void *key, size_t klen, af_buf *out)
 {
 	copy_ctx c = {out, AF_OK};
 	int rc = fold_if_counters(b, space);

@@ -1,5 +1,6 @@
 /* journal.c - the run journal (see journal.h). */
 #include "journal.h"
+#include "buf.h"
 #include "af.h"
 #include "hash.h"
 #include "proc.h"
@@ -30,33 +31,12 @@ enum {
 
 /* ---- bytes ----------------------------------------------------------------------- */
 
-/* A growing byte buffer; `failed` once an allocation failed (the bytes are then incomplete). */
-typedef struct buf {
-	char *p;
-	size_t len, cap;
-	int failed;
-} buf;
+/* Records are built in an af_buf; one `failed` check covers every put. */
+typedef af_buf buf;
 
 static void put(buf *b, const void *s, size_t n)
 {
-	size_t cap = b->cap ? b->cap : 256;
-	char *p;
-
-	if (b->failed)
-		return;
-	while (cap < b->len + n)
-		cap *= 2;
-	if (cap > b->cap) {
-		if (!(p = realloc(b->p, cap))) {
-			b->failed = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	if (n)
-		memcpy(b->p + b->len, s, n);
-	b->len += n;
+	af_buf_add(b, s, n);
 }
 
 static void put_u64(buf *b, uint64_t v)

@@ -37,7 +37,7 @@
 typedef struct lua_cache {
 	af_cache *cache;
 	struct af_store **store; /* the store's box: NULL inside once it is closed */
-	af_cache_buf result, output; /* reused by every lookup */
+	af_buf result, output; /* reused by every lookup */
 } lua_cache;
 
 static int cache_close(lua_State *L)
@@ -46,8 +46,8 @@ static int cache_close(lua_State *L)
 
 	af_cache_close(c->cache); /* the backend holds no resource of the store's */
 	c->cache = NULL;
-	af_cache_buf_free(&c->result);
-	af_cache_buf_free(&c->output);
+	af_buf_free(&c->result);
+	af_buf_free(&c->output);
 	return 0;
 }
 
@@ -287,7 +287,7 @@ static int l_entry(lua_State *L)
  * point into the store); the tables are made after the iteration ends.
  */
 typedef struct gathered {
-	af_cache_buf bytes; /* per entry: key length, key, entry length, entry */
+	af_buf bytes; /* per entry: key length, key, entry length, entry */
 	size_t n;
 } gathered;
 
@@ -298,13 +298,13 @@ static int gather(const char *key, size_t klen, const void *raw, size_t rawlen,
 
 	(void)e;
 	g->n++;
-	return af_cache_buf_add(&g->bytes, &klen, sizeof klen) || af_cache_buf_add(&g->bytes, key, klen) ||
-	       af_cache_buf_add(&g->bytes, &rawlen, sizeof rawlen) ||
-	       af_cache_buf_add(&g->bytes, raw, rawlen);
+	return af_buf_add(&g->bytes, &klen, sizeof klen) || af_buf_add(&g->bytes, key, klen) ||
+	       af_buf_add(&g->bytes, &rawlen, sizeof rawlen) ||
+	       af_buf_add(&g->bytes, raw, rawlen);
 }
 
 /* The bytes after a length at *at; *at moves past them. */
-static const char *next_part(const af_cache_buf *b, size_t *at, size_t *len)
+static const char *next_part(const af_buf *b, size_t *at, size_t *len)
 {
 	const char *p;
 
@@ -325,7 +325,7 @@ static int l_entries(lua_State *L)
 	memset(g, 0, sizeof *g);
 	rc = af_cache_each(c->cache, gather, g);
 	if (rc != AF_OK) {
-		af_cache_buf_free(&g->bytes);
+		af_buf_free(&g->bytes);
 		return ok_or_raise(L, rc > 0 ? AF_ENOMEM : rc);
 	}
 	lua_newtable(L);
@@ -344,7 +344,7 @@ static int l_entries(lua_State *L)
 			lua_rawseti(L, -2, (lua_Integer)++nold);
 		}
 	}
-	af_cache_buf_free(&g->bytes);
+	af_buf_free(&g->bytes);
 	return 2;
 }
 

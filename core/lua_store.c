@@ -6,6 +6,7 @@
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
 #include "lua_store.h"
 #include "af.h"
+#include "buf.h"
 #include "fs.h"
 #include "git.h"
 #include "hash.h"
@@ -116,18 +117,11 @@ static int l_store_close(lua_State *L)
  * leave the transaction or cursor open. The copy is a userdata on the stack
  * while it is read, so such an error frees it with the userdata.
  */
-typedef struct copy_box {
-	char *p;
-	size_t len, cap;
-	int failed; /* an allocation failed: the copy is incomplete */
-} copy_box;
+typedef af_buf copy_box;
 
 static int copy_gc(lua_State *L)
 {
-	copy_box *b = lua_touserdata(L, 1);
-
-	free(b->p);
-	b->p = NULL;
+	af_buf_free(lua_touserdata(L, 1));
 	return 0;
 }
 
@@ -136,31 +130,16 @@ static copy_box *push_copy(lua_State *L)
 {
 	copy_box *b = lua_newuserdatauv(L, sizeof *b, 0);
 
-	*b = (copy_box){NULL, 0, 0, 0};
+	*b = (copy_box){0};
 	luaL_setmetatable(L, COPY_MT);
 	return b;
 }
 
-/* Append s[0..n) to the copy. No Lua here: it runs inside the transaction. */
+/* Append s[0..n) to the copy (`failed` says when it could not). No Lua
+ * here: it runs inside the transaction. */
 static void copy_add(copy_box *b, const void *s, size_t n)
 {
-	size_t cap = b->cap ? b->cap : 256;
-	char *p;
-
-	if (b->failed)
-		return;
-	while (cap < b->len + n)
-		cap *= 2;
-	if (cap > b->cap) {
-		if (!(p = realloc(b->p, cap))) {
-			b->failed = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
+	af_buf_add(b, s, n);
 }
 
 static void copy_value(const void *val, size_t vlen, void *ctx)
@@ -178,8 +157,7 @@ static void check_copy(lua_State *L, const copy_box *b)
 /* Free the copy now rather than when the collector finds it. */
 static void free_copy(copy_box *b)
 {
-	free(b->p);
-	b->p = NULL;
+	af_buf_free(b);
 }
 
 /* value = store:get(db, key) ; nil when absent */

@@ -88,14 +88,14 @@ static row *find(mem_backend *m, int space, const void *key, size_t klen)
 	return NULL;
 }
 
-static int mem_get(af_cache_backend *b, int space, const void *key, size_t klen, af_cache_buf *out)
+static int mem_get(af_cache_backend *b, int space, const void *key, size_t klen, af_buf *out)
 {
 	row *r = find((mem_backend *)b, space, key, klen);
 
 	if (!r)
 		return AF_ENOTFOUND;
 	out->len = 0;
-	return af_cache_buf_add(out, r->val, r->vlen);
+	return af_buf_add(out, r->val, r->vlen);
 }
 
 static int mem_exists(af_cache_backend *b, int space, const void *key, size_t klen)
@@ -203,7 +203,7 @@ static mem_backend *mem_new(void)
 /* An entry stored and looked up: its record with the output added, fresh until its TTL. */
 static void check_store_lookup(af_cache *c)
 {
-	af_cache_buf result = {0}, output = {0}, raw = {0};
+	af_buf result = {0}, output = {0}, raw = {0};
 	af_cache_put p = put_of("k1", "agent-a", 1000, 60, "\xa5hello", 6, NULL);
 	af_cache_entry e;
 
@@ -224,9 +224,9 @@ static void check_store_lookup(af_cache *c)
 	T_CHECK(e.commit.len == 6 && e.branch.p == NULL && e.blob.p == NULL);
 	T_EQ_INT(6, e.size);
 	T_CHECK(e.created == 1000);
-	af_cache_buf_free(&result);
-	af_cache_buf_free(&output);
-	af_cache_buf_free(&raw);
+	af_buf_free(&result);
+	af_buf_free(&output);
+	af_buf_free(&raw);
 }
 
 static void test_store_lookup_lmdb(void)
@@ -258,7 +258,7 @@ static void test_never_expires_and_blobs(void)
 	af_cache *c = open_lmdb("cache-blob", &s);
 	size_t n = AF_CACHE_BLOB_MIN + 100;
 	char *big = malloc(n + 5);
-	af_cache_buf result = {0}, output = {0};
+	af_buf result = {0}, output = {0};
 	af_cache_put p, q;
 	af_cache_str key = S("k2");
 	size_t removed, blobs;
@@ -282,8 +282,8 @@ static void test_never_expires_and_blobs(void)
 	blobs = rows_in(s, AF_DB_BLOBS);
 	T_EQ_INT(0, blobs); /* the last entry using it went: so did the blob */
 	free(big);
-	af_cache_buf_free(&result);
-	af_cache_buf_free(&output);
+	af_buf_free(&result);
+	af_buf_free(&output);
 	close_lmdb(c, s);
 }
 
@@ -293,7 +293,7 @@ static void test_other_versions_and_damage_miss(void)
 	af_cache *c = open_lmdb("cache-version", &s);
 	af_store_op old = {AF_DB_ENTRIES, "k4", 2, "\x04\xc0\xc0\x80\x80", 5, 0};
 	af_store_op cut = {AF_DB_ENTRIES, "k5", 2, "\x05\xc0\xc0\x83", 4, 0};
-	af_cache_buf result = {0}, output = {0};
+	af_buf result = {0}, output = {0};
 	af_cache_entry e;
 	size_t expired, evicted;
 	long long bytes;
@@ -307,8 +307,8 @@ static void test_other_versions_and_damage_miss(void)
 	/* prune removes what cannot be read */
 	T_EQ_INT(AF_OK, af_cache_prune(c, 0, 0, &expired, &evicted, &bytes));
 	T_EQ_INT(2, expired);
-	af_cache_buf_free(&result);
-	af_cache_buf_free(&output);
+	af_buf_free(&result);
+	af_buf_free(&output);
 	close_lmdb(c, s);
 }
 
@@ -320,7 +320,7 @@ static void test_lineage(void)
 	af_cache_put b = put_of("kb", "x", 200, 10, "\xa1" "b", 2, NULL);
 	af_cache_put b2 = put_of("kb", "x", 300, 10, "\xa1" "b", 2, NULL);
 	af_cache_str p = S("p:prompt/"), kb = S("kb"), kz = S("kz");
-	af_cache_buf out = {0};
+	af_buf out = {0};
 
 	T_EQ_INT(AF_ENOTFOUND, af_cache_previous(c, &p, &kz, -1, -1, &out));
 	T_EQ_INT(AF_OK, af_cache_store(c, &a));
@@ -338,7 +338,7 @@ static void test_lineage(void)
 	T_CHECK(out.len == 2 && memcmp(out.p, "kb", 2) == 0);
 	T_EQ_INT(AF_OK, af_cache_previous(c, &p, &kb, -1, -1, &out));
 	T_CHECK(out.len == 2 && memcmp(out.p, "ka", 2) == 0);
-	af_cache_buf_free(&out);
+	af_buf_free(&out);
 	close_lmdb(c, s);
 }
 
@@ -350,7 +350,7 @@ static void test_file_index(void)
 	af_cache_put p1 = put_of("k1", "x", 100, 10, "\xa1" "a", 2, &fa);
 	af_cache_put p2 = put_of("k2", "x", 100, 10, "\xa1" "a", 2, &fab);
 	af_cache_put p3 = put_of("k3", "x", 100, 10, "\xa1" "a", 2, NULL);
-	af_cache_buf result = {0}, output = {0};
+	af_buf result = {0}, output = {0};
 	size_t removed, rows, lineage;
 
 	T_EQ_INT(AF_OK, af_cache_store(c, &p1));
@@ -369,8 +369,8 @@ static void test_file_index(void)
 	T_EQ_INT(AF_ENOTFOUND, af_cache_manifest(c, "k1", 2, &result));
 	T_EQ_INT(AF_OK, af_cache_invalidate_file(c, "nothing", 7, &removed));
 	T_EQ_INT(0, removed);
-	af_cache_buf_free(&result);
-	af_cache_buf_free(&output);
+	af_buf_free(&result);
+	af_buf_free(&output);
 	close_lmdb(c, s);
 }
 
@@ -416,7 +416,7 @@ static void test_prune(void)
 	af_cache_put old = put_of("k-old", "x", 100, 10, "\xa1" "a", 2, NULL);
 	af_cache_put used = put_of("k-used", "x", 200, -1, "\xa1" "a", 2, NULL);
 	af_cache_put idle = put_of("k-idle", "x", 300, -1, "\xa1" "a", 2, NULL);
-	af_cache_buf result = {0}, output = {0};
+	af_buf result = {0}, output = {0};
 	size_t expired, evicted;
 	long long bytes, one;
 
@@ -436,8 +436,8 @@ static void test_prune(void)
 	T_CHECK(bytes <= one);
 	T_EQ_INT(AF_CACHE_FRESH, af_cache_lookup(c, "k-used", 6, 500, &result, &output));
 	T_EQ_INT(AF_CACHE_MISSING, af_cache_lookup(c, "k-idle", 6, 500, &result, &output));
-	af_cache_buf_free(&result);
-	af_cache_buf_free(&output);
+	af_buf_free(&result);
+	af_buf_free(&output);
 	close_lmdb(c, s);
 }
 
